@@ -1,0 +1,235 @@
+//! The app shell: header with role-based navigation, footer, 404, and the
+//! signed-in user shared by every page.
+
+use crate::accounts::server_fns::{current_user, Register, SignIn, SignOut};
+use crate::accounts::{Role, User};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+
+/// The signed-in user and the actions that change who that is.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub user: Resource<Result<Option<User>, AppError>>,
+    pub sign_in: ServerAction<SignIn>,
+    pub register: ServerAction<Register>,
+    pub sign_out: ServerAction<SignOut>,
+}
+
+impl Auth {
+    /// The user once known: `None` while loading or when signed out.
+    pub fn current(&self) -> Option<User> {
+        self.user.get().and_then(Result::ok).flatten()
+    }
+}
+
+pub fn provide_auth() {
+    let sign_in = ServerAction::<SignIn>::new();
+    let register = ServerAction::<Register>::new();
+    let sign_out = ServerAction::<SignOut>::new();
+    // Refetch whenever someone signs in, registers or signs out.
+    let user = Resource::new(
+        move || {
+            (
+                sign_in.version().get(),
+                register.version().get(),
+                sign_out.version().get(),
+            )
+        },
+        |_| current_user(),
+    );
+    provide_context(Auth {
+        user,
+        sign_in,
+        register,
+        sign_out,
+    });
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+struct NavLink {
+    href: &'static str,
+    label: &'static str,
+}
+
+fn nav_links(user: Option<&User>) -> Vec<NavLink> {
+    let link = |href, label| NavLink { href, label };
+    match user.map(|u| u.role) {
+        None => vec![
+            link("/", "Home"),
+            link("/signin", "Sign in"),
+            link("/register", "Create account"),
+        ],
+        Some(Role::Customer | Role::Agent) => vec![link("/", "Home"), link("/account", "Account")],
+        Some(Role::Manager | Role::Admin) => {
+            vec![
+                link("/", "Home"),
+                link("/admin/users", "Users"),
+                link("/account", "Account"),
+            ]
+        }
+    }
+}
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let auth = use_auth();
+    let menu_open = RwSignal::new(false);
+    // Close the phone menu after navigating.
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = auth.sign_out.value().get() {
+            navigate("/", Default::default());
+        }
+    });
+
+    view! {
+        <header class="site-header">
+            <div class="header-inner">
+                <A href="/" attr:class="brand">
+                    <span class="brand-mark" aria-hidden="true">"S"</span>
+                    <span>"Supportal"</span>
+                </A>
+                <button
+                    type="button"
+                    class="menu-toggle"
+                    aria-controls="primary-nav"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                >
+                    <span aria-hidden="true">"☰"</span>
+                    <span>"Menu"</span>
+                </button>
+                <nav id="primary-nav" aria-label="Main" class:open=move || menu_open.get()>
+                    <Transition fallback=|| view! { <span class="nav-loading" aria-live="polite">"Loading…"</span> }>
+                        {move || {
+                            let user = auth.current();
+                            let links = nav_links(user.as_ref());
+                            view! {
+                                <ul class="nav-links">
+                                    {links
+                                        .into_iter()
+                                        .map(|l| view! { <li><A href=l.href>{l.label}</A></li> })
+                                        .collect_view()}
+                                </ul>
+                                {user.map(|u| view! { <UserBadge user=u/> })}
+                            }
+                        }}
+                    </Transition>
+                </nav>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn UserBadge(user: User) -> impl IntoView {
+    let auth = use_auth();
+    let detail = match (user.role, user.tier, user.level) {
+        (Role::Customer, Some(tier), _) => format!("{tier} customer"),
+        (role, _, Some(level)) => format!("{role} · {level}"),
+        (role, _, _) => role.to_string(),
+    };
+    view! {
+        <div class="user-badge">
+            <span class="user-name" data-testid="user-name">{user.name.clone()}</span>
+            <span class="role-chip" data-testid="user-role">{detail}</span>
+            <ActionForm action=auth.sign_out attr:class="inline-form">
+                <button type="submit" class="button-link">"Sign out"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+pub fn Footer() -> impl IntoView {
+    view! {
+        <footer class="site-footer">
+            <p>"Supportal · support that keeps its promises"</p>
+        </footer>
+    }
+}
+
+/// Sets the response status during server rendering (404, 403…).
+pub fn set_status(_code: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(options), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(_code),
+    ) {
+        options.set_status(status);
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    set_status(404);
+    view! {
+        <Title text="Page not found"/>
+        <section class="page narrow">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
+            <p><A href="/">"Go to the home page"</A></p>
+        </section>
+    }
+}
+
+/// Shown instead of a page that needs a different role.
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    set_status(403);
+    view! {
+        <section class="page narrow" data-testid="forbidden">
+            <h1>"Not available to you"</h1>
+            <p>"This page is for managers. If you need access, ask your support manager."</p>
+            <p><A href="/">"Go to the home page"</A></p>
+        </section>
+    }
+}
+
+/// Shown instead of a page that needs a signed-in user.
+#[component]
+pub fn SignInRequired() -> impl IntoView {
+    set_status(401);
+    let location = use_location();
+    let next = move || format!("/signin?next={}", location.pathname.get());
+    view! {
+        <section class="page narrow" data-testid="signin-required">
+            <h1>"Sign in to continue"</h1>
+            <p>"You need to be signed in to see this page."</p>
+            <p><A href=next attr:class="button">"Sign in"</A></p>
+        </section>
+    }
+}
+
+/// Renders `children` for the signed-in user, or the right refusal.
+#[component]
+pub fn RequireUser(#[prop(default = false)] manager: bool, children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="page loading" aria-live="polite">"Loading…"</p> }>
+            {move || {
+                auth.user.get().map(|result| match result {
+                    Ok(Some(user)) if !manager || user.role.is_manager() => {
+                        provide_context(user);
+                        children.with_value(|c| c()).into_any()
+                    }
+                    Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
+                    Ok(None) => view! { <SignInRequired/> }.into_any(),
+                    Err(e) => view! { <p class="page error" role="alert">{e.message}</p> }.into_any(),
+                })
+            }}
+        </Suspense>
+    }
+}

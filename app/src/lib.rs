@@ -1,0 +1,89 @@
+//! Supportal: the Leptos app (components, routes, server functions) and the
+//! domain rules shared by the server and the browser.
+
+#![recursion_limit = "256"]
+
+pub mod accounts;
+pub mod error;
+pub mod home;
+pub mod layout;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod ratelimit;
+#[cfg(feature = "ssr")]
+pub mod services;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app (rendered on the server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <meta name="description" content="Supportal: tickets, SLA clocks, calls and feature voting for your support plan."/>
+                <link rel="stylesheet" href="/pkg/supportal.css"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Scripts run only with this response's nonce; WASM may compile; nothing frames us.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    let nonce = leptos::nonce::use_nonce()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&policy),
+    ) {
+        options.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    layout::provide_auth();
+    view! {
+        <Title formatter=|page: String| if page.is_empty() { "Supportal".to_string() } else { format!("{page} · Supportal") }/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <layout::Header/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=layout::NotFound>
+                    <Route path=path!("/") view=home::HomePage/>
+                    <Route path=path!("/signin") view=accounts::pages::SignInPage/>
+                    <Route path=path!("/register") view=accounts::pages::RegisterPage/>
+                    <Route path=path!("/account") view=accounts::pages::AccountPage/>
+                    <Route path=path!("/admin/users") view=accounts::pages::UsersPage/>
+                </Routes>
+            </main>
+            <layout::Footer/>
+        </Router>
+    }
+}

@@ -1,0 +1,32 @@
+//! What the server hands to request handlers and server functions.
+
+use crate::db::Db;
+use crate::ratelimit::RateLimits;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub db: Db,
+    pub limits: Arc<RateLimits>,
+    /// Add `Secure` to cookies (the portal is served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// The client's address, as the server saw it.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+/// The services, from the server-function context.
+pub fn services() -> crate::error::AppResult<Services> {
+    leptos::prelude::use_context::<Services>().ok_or_else(|| {
+        tracing::error!("Services missing from the server-function context");
+        crate::error::AppError::internal()
+    })
+}
+
+pub fn client_ip() -> IpAddr {
+    leptos::prelude::use_context::<ClientIp>()
+        .map(|c| c.0)
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}

@@ -1,0 +1,176 @@
+//! The OpenAPI 3 description served at `/api/v1/openapi.json`.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+fn json_body(schema: Value) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": schema } } })
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn user_ref() -> Value {
+    json!({ "$ref": "#/components/schemas/User" })
+}
+
+pub fn document() -> Value {
+    let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 } });
+    let limit = json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200, "default": 50 } });
+    let cursor = json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } });
+    let id =
+        json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Supportal REST API",
+            "version": "1",
+            "description": "Tickets with SLA clocks, calls, feature voting and a knowledge base. Authenticate with `Authorization: Bearer <token>` (create one at POST /auth/tokens) or a browser session cookie."
+        },
+        "servers": [{ "url": "/api/v1" }],
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "session": { "type": "apiKey", "in": "cookie", "name": "supportal_session" }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": { "error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {
+                            "code": { "type": "string", "example": "validation_failed" },
+                            "message": { "type": "string" },
+                            "fields": { "type": "object", "additionalProperties": { "type": "string" } }
+                        }
+                    } }
+                },
+                "User": {
+                    "type": "object",
+                    "required": ["id", "email", "name", "role", "tier", "level", "takes_calls"],
+                    "properties": {
+                        "id": { "type": "integer" },
+                        "email": { "type": "string", "format": "email" },
+                        "name": { "type": "string" },
+                        "role": { "type": "string", "enum": ["customer", "agent", "manager", "admin"] },
+                        "tier": { "type": "string", "enum": ["platinum", "general"], "nullable": true },
+                        "level": { "type": "string", "enum": ["L1", "L2", "L3", "L4"], "nullable": true },
+                        "takes_calls": { "type": "boolean" }
+                    }
+                },
+                "ApiToken": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "label": { "type": "string" }, "prefix": { "type": "string" },
+                        "created_at": { "type": "string", "format": "date-time" },
+                        "last_used_at": { "type": "string", "format": "date-time", "nullable": true }
+                    }
+                },
+                "ProfilePatch": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "role": { "type": "string", "enum": ["customer", "agent", "manager", "admin"] },
+                        "tier": { "type": "string", "enum": ["platinum", "general"], "nullable": true },
+                        "level": { "type": "string", "enum": ["L1", "L2", "L3", "L4"], "nullable": true },
+                        "takes_calls": { "type": "boolean" }
+                    }
+                }
+            },
+            "responses": {
+                "BadRequest": error_response("Malformed JSON or query (400)"),
+                "Unauthorized": error_response("Not signed in (401)"),
+                "Forbidden": error_response("Not allowed (403)"),
+                "NotFound": error_response("Not found (404)"),
+                "Conflict": error_response("Conflict (409)"),
+                "TooLarge": error_response("Body too large (413)"),
+                "UnsupportedMediaType": error_response("Body is not JSON (415)"),
+                "Invalid": error_response("Invalid fields (422)"),
+                "RateLimited": error_response("Rate limited (429), see Retry-After")
+            }
+        },
+        "paths": {
+            "/auth/register": { "post": {
+                "summary": "Create a customer account (General tier)",
+                "parameters": [idempotency],
+                "requestBody": json_body(json!({ "type": "object", "required": ["email", "password", "name"], "properties": {
+                    "email": { "type": "string" }, "password": { "type": "string", "minLength": 10 }, "name": { "type": "string" } } })),
+                "responses": { "201": ok("The new user", user_ref()),
+                    "400": { "$ref": "#/components/responses/BadRequest" }, "409": { "$ref": "#/components/responses/Conflict" },
+                    "415": { "$ref": "#/components/responses/UnsupportedMediaType" }, "422": { "$ref": "#/components/responses/Invalid" },
+                    "429": { "$ref": "#/components/responses/RateLimited" } }
+            } },
+            "/auth/tokens": {
+                "post": {
+                    "summary": "Exchange email and password for a personal API token",
+                    "parameters": [idempotency],
+                    "requestBody": json_body(json!({ "type": "object", "required": ["email", "password", "label"], "properties": {
+                        "email": { "type": "string" }, "password": { "type": "string" }, "label": { "type": "string", "maxLength": 60 } } })),
+                    "responses": { "201": ok("The token (shown once) and its user", json!({ "type": "object", "properties": {
+                        "token": { "type": "string" }, "token_info": { "$ref": "#/components/schemas/ApiToken" }, "user": user_ref() } })),
+                        "401": { "$ref": "#/components/responses/Unauthorized" }, "429": { "$ref": "#/components/responses/RateLimited" } }
+                },
+                "get": {
+                    "summary": "Your live tokens", "security": [{ "bearer": [] }, { "session": [] }],
+                    "responses": { "200": ok("Tokens", json!({ "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": "#/components/schemas/ApiToken" } } } })),
+                        "401": { "$ref": "#/components/responses/Unauthorized" } }
+                }
+            },
+            "/auth/tokens/{id}": { "delete": {
+                "summary": "Revoke one of your tokens", "parameters": [id.clone()], "security": [{ "bearer": [] }, { "session": [] }],
+                "responses": { "204": { "description": "Revoked" }, "404": { "$ref": "#/components/responses/NotFound" } }
+            } },
+            "/auth/session": {
+                "post": {
+                    "summary": "Sign in with a session cookie",
+                    "requestBody": json_body(json!({ "type": "object", "required": ["email", "password"], "properties": { "email": { "type": "string" }, "password": { "type": "string" } } })),
+                    "responses": { "200": ok("Signed in; Set-Cookie carries the session", user_ref()), "401": { "$ref": "#/components/responses/Unauthorized" }, "429": { "$ref": "#/components/responses/RateLimited" } }
+                },
+                "delete": { "summary": "Sign out", "responses": { "204": { "description": "Signed out" } } }
+            },
+            "/me": { "get": {
+                "summary": "The signed-in user", "security": [{ "bearer": [] }, { "session": [] }],
+                "responses": { "200": ok("You", user_ref()), "401": { "$ref": "#/components/responses/Unauthorized" } }
+            } },
+            "/users": {
+                "get": {
+                    "summary": "List users (managers)", "security": [{ "bearer": [] }, { "session": [] }],
+                    "parameters": [limit, cursor, { "name": "q", "in": "query", "schema": { "type": "string" } }, { "name": "role", "in": "query", "schema": { "type": "string" } }],
+                    "responses": { "200": ok("A page of users", json!({ "type": "object", "properties": {
+                        "items": { "type": "array", "items": user_ref() }, "next_cursor": { "type": "string", "nullable": true } } })),
+                        "401": { "$ref": "#/components/responses/Unauthorized" }, "403": { "$ref": "#/components/responses/Forbidden" } }
+                },
+                "post": {
+                    "summary": "Create a user of any role you may grant (managers)", "security": [{ "bearer": [] }, { "session": [] }],
+                    "parameters": [idempotency],
+                    "requestBody": json_body(json!({ "type": "object", "required": ["email", "password", "name"], "properties": {
+                        "email": { "type": "string" }, "password": { "type": "string" }, "name": { "type": "string" },
+                        "role": { "type": "string" }, "tier": { "type": "string", "nullable": true }, "level": { "type": "string", "nullable": true }, "takes_calls": { "type": "boolean" } } })),
+                    "responses": { "201": ok("The new user", user_ref()), "403": { "$ref": "#/components/responses/Forbidden" },
+                        "409": { "$ref": "#/components/responses/Conflict" }, "422": { "$ref": "#/components/responses/Invalid" } }
+                }
+            },
+            "/users/{id}": {
+                "get": { "summary": "One user (managers)", "parameters": [id.clone()], "security": [{ "bearer": [] }, { "session": [] }],
+                    "responses": { "200": ok("The user", user_ref()), "404": { "$ref": "#/components/responses/NotFound" } } },
+                "patch": {
+                    "summary": "Set tier, role, level or call duty (managers)", "parameters": [id], "security": [{ "bearer": [] }, { "session": [] }],
+                    "requestBody": json_body(json!({ "$ref": "#/components/schemas/ProfilePatch" })),
+                    "responses": { "200": ok("The updated user", user_ref()), "403": { "$ref": "#/components/responses/Forbidden" },
+                        "404": { "$ref": "#/components/responses/NotFound" }, "422": { "$ref": "#/components/responses/Invalid" } }
+                }
+            }
+        }
+    })
+}
+
+pub async fn spec() -> Json<Value> {
+    Json(document())
+}

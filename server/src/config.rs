@@ -1,0 +1,206 @@
+//! Settings from flags and environment variables. A bad value stops start-up
+//! with one line naming the setting and what is wrong.
+
+use clap::Parser;
+use std::net::SocketAddr;
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "supportal",
+    version,
+    about = "Supportal: a self-hostable customer support portal"
+)]
+pub struct Cli {
+    /// Database: sqlite://path/to/file.db (default, embedded) or postgres://user@host/db
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/supportal.db"
+    )]
+    pub database_url: String,
+
+    /// Address to listen on
+    #[arg(long, env = "SUPPORTAL_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: String,
+
+    /// The address people use to reach the portal; https:// makes cookies Secure
+    #[arg(long, env = "SUPPORTAL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Email of the admin created on first start (with SUPPORTAL_ADMIN_PASSWORD)
+    #[arg(long, env = "SUPPORTAL_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// Password of the admin created on first start
+    #[arg(long, env = "SUPPORTAL_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Seed demo users on first start and print their sign-ins
+    #[arg(long, env = "SUPPORTAL_DEMO", num_args = 0..=1, default_value = "false", default_missing_value = "true")]
+    pub demo: String,
+
+    /// Folder with the built site (WASM, JS, CSS), as cargo-leptos writes it
+    #[arg(long, env = "SUPPORTAL_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    /// Most database connections in the pool (default: sized for this machine)
+    #[arg(long, env = "SUPPORTAL_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<String>,
+
+    /// Log format: text or json
+    #[arg(long, env = "SUPPORTAL_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub public_url: Option<String>,
+    pub admin: Option<(String, String)>,
+    pub demo: bool,
+    pub site_root: String,
+    pub db_max_connections: u32,
+    pub json_logs: bool,
+}
+
+impl Config {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        "1" | "true" | "yes" | "on" => Ok(true),
+        other => Err(format!(
+            "{name}: `{other}` is not a yes/no value (use true or false)"
+        )),
+    }
+}
+
+/// Default pool size: a few connections per core, within sane bounds.
+fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2) as u32;
+    (cores * 4).clamp(4, 32)
+}
+
+impl TryFrom<Cli> for Config {
+    type Error = String;
+
+    fn try_from(cli: Cli) -> Result<Self, String> {
+        app::db::Backend::from_url(&cli.database_url)
+            .map_err(|why| format!("DATABASE_URL: `{}` {why}", cli.database_url))?;
+        let bind = cli.bind.parse::<SocketAddr>().map_err(|_| {
+            format!(
+                "SUPPORTAL_BIND: `{}` is not an address like 127.0.0.1:3000",
+                cli.bind
+            )
+        })?;
+        if let Some(url) = &cli.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "SUPPORTAL_PUBLIC_URL: `{url}` must start with http:// or https://"
+                ));
+            }
+        }
+        let admin = match (cli.admin_email, cli.admin_password) {
+            (Some(e), Some(p)) => Some((e, p)),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(
+                    "SUPPORTAL_ADMIN_PASSWORD: must be set together with SUPPORTAL_ADMIN_EMAIL"
+                        .into(),
+                )
+            }
+            (None, Some(_)) => {
+                return Err(
+                    "SUPPORTAL_ADMIN_EMAIL: must be set together with SUPPORTAL_ADMIN_PASSWORD"
+                        .into(),
+                )
+            }
+        };
+        let db_max_connections = match cli.db_max_connections {
+            None => default_pool_size(),
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => n,
+                _ => {
+                    return Err(format!(
+                        "SUPPORTAL_DB_MAX_CONNECTIONS: `{v}` is not a number from 1 to 1000"
+                    ))
+                }
+            },
+        };
+        let json_logs = match cli.log_format.as_str() {
+            "text" => false,
+            "json" => true,
+            other => {
+                return Err(format!(
+                    "SUPPORTAL_LOG_FORMAT: `{other}` is not text or json"
+                ))
+            }
+        };
+        Ok(Config {
+            database_url: cli.database_url,
+            bind,
+            public_url: cli.public_url.map(|u| u.trim_end_matches('/').to_string()),
+            admin,
+            demo: parse_bool("SUPPORTAL_DEMO", &cli.demo)?,
+            site_root: cli.site_root,
+            db_max_connections,
+            json_logs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        let mut argv = vec!["supportal"];
+        argv.extend_from_slice(args);
+        Config::try_from(Cli::try_parse_from(argv).map_err(|e| e.to_string())?)
+    }
+
+    #[test]
+    fn defaults_are_sqlite_on_localhost() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://data/supportal.db");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
+        assert!(!c.demo && !c.secure_cookies());
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let cases = [
+            (vec!["--bind", "localhost"], "SUPPORTAL_BIND"),
+            (vec!["--database-url", "mysql://x"], "DATABASE_URL"),
+            (vec!["--demo", "maybe"], "SUPPORTAL_DEMO"),
+            (vec!["--admin-email", "a@b.co"], "SUPPORTAL_ADMIN_PASSWORD"),
+            (
+                vec!["--db-max-connections", "0"],
+                "SUPPORTAL_DB_MAX_CONNECTIONS",
+            ),
+            (vec!["--public-url", "ftp://x"], "SUPPORTAL_PUBLIC_URL"),
+            (vec!["--log-format", "xml"], "SUPPORTAL_LOG_FORMAT"),
+        ];
+        for (args, setting) in cases {
+            let err = parse(&args).unwrap_err();
+            assert!(err.starts_with(setting), "{args:?} → {err}");
+            assert_eq!(err.lines().count(), 1);
+        }
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        let c = parse(&["--public-url", "https://help.example.com/", "--demo"]).unwrap();
+        assert!(c.secure_cookies() && c.demo);
+        assert_eq!(c.public_url.as_deref(), Some("https://help.example.com"));
+    }
+}

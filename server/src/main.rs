@@ -1,0 +1,166 @@
+#![recursion_limit = "256"]
+
+//! `supportal`: serves the portal. `supportal --help` lists every setting.
+
+use app::db::Db;
+use app::ratelimit::RateLimits;
+use app::services::Services;
+use clap::Parser;
+use server::config::{Cli, Config};
+use server::{app, demo, AppState};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let first = e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .to_string();
+            eprintln!("supportal: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    let config = match Config::try_from(cli) {
+        Ok(c) => c,
+        Err(line) => {
+            eprintln!("supportal: configuration error: {line}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.json_logs);
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(line) => {
+            eprintln!("supportal: {line}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    let db = Db::connect(&config.database_url, config.db_max_connections)
+        .await
+        .map_err(|e| format!("DATABASE_URL: cannot open the database: {e}"))?;
+    db.migrate()
+        .await
+        .map_err(|e| format!("database migration failed: {e}"))?;
+    tracing::info!(backend = ?db.backend, pool = config.db_max_connections, "database ready");
+
+    if let Some((email, password)) = &config.admin {
+        match app::accounts::service::ensure_admin(&db, email, password).await {
+            Ok(true) => tracing::info!(%email, "created the first admin"),
+            Ok(false) => {}
+            Err(line) => return Err(line),
+        }
+    }
+    if config.demo {
+        let created = demo::seed(&db).await?;
+        if created > 0 {
+            tracing::info!(created, "seeded demo data");
+        }
+    }
+
+    let leptos_options = leptos::config::LeptosOptions::builder()
+        .output_name("supportal")
+        .site_root(config.site_root.clone())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .env(leptos::config::Env::PROD)
+        .build();
+    let services = Services {
+        db: db.clone(),
+        limits: Arc::new(RateLimits::standard()),
+        secure_cookies: config.secure_cookies(),
+    };
+    let state = AppState::new(services, leptos_options, config.public_url.clone());
+    spawn_session_sweeper(db.clone());
+
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("SUPPORTAL_BIND: cannot listen on {}: {e}", config.bind))?;
+    let address = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.bind));
+    tracing::info!(%address, "listening");
+    if config.demo {
+        demo::print_sign_ins(&address);
+    }
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server error: {e}"))?;
+    db.pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Expired sessions are deleted hourly.
+fn spawn_session_sweeper(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match app::accounts::store::delete_expired_sessions(&db).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+            }
+        }
+    });
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let in-flight requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
