@@ -24,13 +24,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code: code.to_string(),
-            message: message.into(),
-            fields: BTreeMap::new(),
-            retry_after: None,
-        }
+        Self { status, code: code.to_string(), message: message.into(), fields: BTreeMap::new(), retry_after: None }
     }
 
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
@@ -59,10 +53,7 @@ impl AppError {
             1 => fields.0.values().next().cloned().unwrap_or_default(),
             _ => "Some fields need attention.".to_string(),
         };
-        Self {
-            fields: fields.0,
-            ..Self::new(422, "validation_failed", message)
-        }
+        Self { fields: fields.0, ..Self::new(422, "validation_failed", message) }
     }
 
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
@@ -77,21 +68,14 @@ impl AppError {
             ..Self::new(
                 429,
                 "rate_limited",
-                format!(
-                    "Too many attempts. Try again in {} seconds.",
-                    retry_after_secs.max(1)
-                ),
+                format!("Too many attempts. Try again in {} seconds.", retry_after_secs.max(1)),
             )
         }
     }
 
     /// The only thing a client learns about an internal failure.
     pub fn internal() -> Self {
-        Self::new(
-            500,
-            "internal_error",
-            "Something went wrong on our side. Please try again.",
-        )
+        Self::new(500, "internal_error", "Something went wrong on our side. Please try again.")
     }
 
     pub fn field(&self, name: &str) -> Option<&str> {
@@ -113,9 +97,7 @@ pub struct FieldErrors(pub BTreeMap<String, String>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0
-            .entry(field.to_string())
-            .or_insert_with(|| message.into());
+        self.0.entry(field.to_string()).or_insert_with(|| message.into());
     }
 
     pub fn check(&mut self, field: &str, result: Result<(), String>) {
@@ -144,14 +126,10 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             // Raised in the browser when the network or the response fails.
-            E::Request(_) | E::Deserialization(_) => Self::new(
-                503,
-                "network_error",
-                "Could not reach the server. Check your connection and try again.",
-            ),
-            E::Args(_) | E::MissingArg(_) => {
-                Self::bad_request("bad_request", "The request could not be understood.")
+            E::Request(_) | E::Deserialization(_) => {
+                Self::new(503, "network_error", "Could not reach the server. Check your connection and try again.")
             }
+            E::Args(_) | E::MissingArg(_) => Self::bad_request("bad_request", "The request could not be understood."),
             other => {
                 #[cfg(feature = "ssr")]
                 tracing::error!(error = %other, "server function framework error");
@@ -216,13 +194,10 @@ impl AppError {
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
-        let status = http::StatusCode::from_u16(self.status)
-            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let status = http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(self.to_json())).into_response();
         if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+            response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
         }
         response
     }

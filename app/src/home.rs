@@ -13,22 +13,10 @@ const RESPONSE_TARGETS: [(&str, [&str; 4]); 2] = [
 ];
 
 const PRIORITIES: [(&str, &str); 4] = [
-    (
-        "P1 Critical",
-        "Service completely down, data loss or corruption, security issue",
-    ),
-    (
-        "P2 High",
-        "Major feature broken, performance problem, API failures",
-    ),
-    (
-        "P3 Medium",
-        "Minor feature issue, configuration problem, user-experience issue",
-    ),
-    (
-        "P4 Low",
-        "Feature request, documentation update, general question",
-    ),
+    ("P1 Critical", "Service completely down, data loss or corruption, security issue"),
+    ("P2 High", "Major feature broken, performance problem, API failures"),
+    ("P3 Medium", "Minor feature issue, configuration problem, user-experience issue"),
+    ("P4 Low", "Feature request, documentation update, general question"),
 ];
 
 #[component]
@@ -67,7 +55,9 @@ fn Intro() -> impl IntoView {
 #[component]
 fn Welcome(user: User) -> impl IntoView {
     let role_line = match (user.role, user.tier) {
-        (Role::Customer, Some(Tier::Platinum)) => "Your Platinum plan: priority response, video calls with screen sharing and a dedicated channel.",
+        (Role::Customer, Some(Tier::Platinum)) => {
+            "Your Platinum plan: priority response, video calls with screen sharing and a dedicated channel."
+        }
         (Role::Customer, _) => "Your General plan: email and ticket support in business hours.",
         (Role::Agent, _) => "You are on the support team.",
         (Role::Manager, _) => "You manage the support team: users, levels and call duty.",
@@ -75,22 +65,10 @@ fn Welcome(user: User) -> impl IntoView {
     };
     let cards = match user.role {
         Role::Manager | Role::Admin => vec![
-            (
-                "/admin/users",
-                "Users and roles",
-                "Add agents, set levels, tiers and who takes calls.",
-            ),
-            (
-                "/account",
-                "Your account",
-                "Personal API tokens for integrations.",
-            ),
+            ("/admin/users", "Users and roles", "Add agents, set levels, tiers and who takes calls."),
+            ("/account", "Your account", "Personal API tokens for integrations."),
         ],
-        _ => vec![(
-            "/account",
-            "Your account",
-            "Your details and personal API tokens.",
-        )],
+        _ => vec![("/account", "Your account", "Your details and personal API tokens.")],
     };
     view! {
         <div class="hero">

@@ -31,21 +31,10 @@ pub fn provide_auth() {
     let sign_out = ServerAction::<SignOut>::new();
     // Refetch whenever someone signs in, registers or signs out.
     let user = Resource::new(
-        move || {
-            (
-                sign_in.version().get(),
-                register.version().get(),
-                sign_out.version().get(),
-            )
-        },
+        move || (sign_in.version().get(), register.version().get(), sign_out.version().get()),
         |_| current_user(),
     );
-    provide_context(Auth {
-        user,
-        sign_in,
-        register,
-        sign_out,
-    });
+    provide_context(Auth { user, sign_in, register, sign_out });
 }
 
 pub fn use_auth() -> Auth {
@@ -60,18 +49,10 @@ struct NavLink {
 fn nav_links(user: Option<&User>) -> Vec<NavLink> {
     let link = |href, label| NavLink { href, label };
     match user.map(|u| u.role) {
-        None => vec![
-            link("/", "Home"),
-            link("/signin", "Sign in"),
-            link("/register", "Create account"),
-        ],
+        None => vec![link("/", "Home"), link("/signin", "Sign in"), link("/register", "Create account")],
         Some(Role::Customer | Role::Agent) => vec![link("/", "Home"), link("/account", "Account")],
         Some(Role::Manager | Role::Admin) => {
-            vec![
-                link("/", "Home"),
-                link("/admin/users", "Users"),
-                link("/account", "Account"),
-            ]
+            vec![link("/", "Home"), link("/admin/users", "Users"), link("/account", "Account")]
         }
     }
 }
@@ -110,7 +91,8 @@ pub fn Header() -> impl IntoView {
                     <span aria-hidden="true">"☰"</span>
                     <span>"Menu"</span>
                 </button>
-                <nav id="primary-nav" aria-label="Main" class:open=move || menu_open.get()>
+                // Choosing a link (or signing out) closes the phone menu.
+                <nav id="primary-nav" aria-label="Main" class:open=move || menu_open.get() on:click=move |_| menu_open.set(false)>
                     <Transition fallback=|| view! { <span class="nav-loading" aria-live="polite">"Loading…"</span> }>
                         {move || {
                             let user = auth.current();
@@ -163,10 +145,9 @@ pub fn Footer() -> impl IntoView {
 /// Sets the response status during server rendering (404, 403…).
 pub fn set_status(_code: u16) {
     #[cfg(feature = "ssr")]
-    if let (Some(options), Ok(status)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::StatusCode::from_u16(_code),
-    ) {
+    if let (Some(options), Ok(status)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(_code))
+    {
         options.set_status(status);
     }
 }

@@ -49,18 +49,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Scripts run only with this response's nonce; WASM may compile; nothing frames us.
 #[cfg(feature = "ssr")]
 fn set_content_security_policy() {
-    let nonce = leptos::nonce::use_nonce()
-        .map(|n| n.to_string())
-        .unwrap_or_default();
+    let nonce = leptos::nonce::use_nonce().map(|n| n.to_string()).unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     );
-    if let (Some(options), Ok(value)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::HeaderValue::from_str(&policy),
-    ) {
+    if let (Some(options), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&policy))
+    {
         options.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
@@ -69,12 +66,20 @@ fn set_content_security_policy() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     layout::provide_auth();
+    let main = NodeRef::<leptos::html::Main>::new();
+    // The router would treat "#main" as a navigation; move focus ourselves.
+    let skip_to_main = move |ev: leptos::ev::MouseEvent| {
+        if let Some(main) = main.get() {
+            ev.prevent_default();
+            let _ = main.focus();
+        }
+    };
     view! {
         <Title formatter=|page: String| if page.is_empty() { "Supportal".to_string() } else { format!("{page} · Supportal") }/>
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to content"</a>
             <layout::Header/>
-            <main id="main" tabindex="-1">
+            <main id="main" tabindex="-1" node_ref=main>
                 <Routes fallback=layout::NotFound>
                     <Route path=path!("/") view=home::HomePage/>
                     <Route path=path!("/signin") view=accounts::pages::SignInPage/>

@@ -30,10 +30,7 @@ const PRUNE_ABOVE: usize = 50_000;
 
 impl RateLimiter {
     pub fn new(rule: Rule) -> Self {
-        Self {
-            rule,
-            buckets: Mutex::new(HashMap::new()),
-        }
+        Self { rule, buckets: Mutex::new(HashMap::new()) }
     }
 
     /// Takes one token for `key`; when none is left, says how long to wait.
@@ -42,14 +39,9 @@ impl RateLimiter {
         let burst = f64::from(self.rule.burst);
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, b| {
-                b.tokens + now.saturating_duration_since(b.updated).as_secs_f64() * rate < burst
-            });
+            buckets.retain(|_, b| b.tokens + now.saturating_duration_since(b.updated).as_secs_f64() * rate < burst);
         }
-        let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
-            tokens: burst,
-            updated: now,
-        });
+        let bucket = buckets.entry(key.to_string()).or_insert(Bucket { tokens: burst, updated: now });
         let earned = now.saturating_duration_since(bucket.updated).as_secs_f64() * rate;
         bucket.tokens = (bucket.tokens + earned).min(burst);
         bucket.updated = now;
@@ -74,27 +66,24 @@ pub struct RateLimits {
     pub writes: RateLimiter,
 }
 
+pub const DEFAULT_SIGN_IN_ATTEMPTS: u32 = 5;
+pub const DEFAULT_REGISTRATIONS_PER_HOUR: u32 = 10;
+
 impl RateLimits {
-    pub fn standard() -> Self {
+    /// `sign_in_attempts` per (IP, email) every 15 minutes (ten times that per IP);
+    /// `registrations_per_hour` per IP.
+    pub fn new(sign_in_attempts: u32, registrations_per_hour: u32) -> Self {
         let minutes = |m: u64| Duration::from_secs(m * 60);
         Self {
-            sign_in: RateLimiter::new(Rule {
-                burst: 5,
-                per: minutes(15),
-            }),
-            sign_in_ip: RateLimiter::new(Rule {
-                burst: 50,
-                per: minutes(15),
-            }),
-            register: RateLimiter::new(Rule {
-                burst: 10,
-                per: minutes(60),
-            }),
-            writes: RateLimiter::new(Rule {
-                burst: 120,
-                per: minutes(1),
-            }),
+            sign_in: RateLimiter::new(Rule { burst: sign_in_attempts, per: minutes(15) }),
+            sign_in_ip: RateLimiter::new(Rule { burst: sign_in_attempts.saturating_mul(10), per: minutes(15) }),
+            register: RateLimiter::new(Rule { burst: registrations_per_hour, per: minutes(60) }),
+            writes: RateLimiter::new(Rule { burst: 120, per: minutes(1) }),
         }
+    }
+
+    pub fn standard() -> Self {
+        Self::new(DEFAULT_SIGN_IN_ATTEMPTS, DEFAULT_REGISTRATIONS_PER_HOUR)
     }
 }
 
@@ -109,10 +98,7 @@ mod tests {
 
     #[test]
     fn allows_a_burst_then_refuses_then_refills() {
-        let limiter = RateLimiter::new(Rule {
-            burst: 3,
-            per: Duration::from_secs(30),
-        });
+        let limiter = RateLimiter::new(Rule { burst: 3, per: Duration::from_secs(30) });
         let t0 = Instant::now();
         for _ in 0..3 {
             assert!(limiter.check("k", t0).is_ok());

@@ -26,7 +26,5 @@ pub fn services() -> crate::error::AppResult<Services> {
 }
 
 pub fn client_ip() -> IpAddr {
-    leptos::prelude::use_context::<ClientIp>()
-        .map(|c| c.0)
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    leptos::prelude::use_context::<ClientIp>().map(|c| c.0).unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }

@@ -5,18 +5,10 @@ use clap::Parser;
 use std::net::SocketAddr;
 
 #[derive(Parser, Debug, Clone)]
-#[command(
-    name = "supportal",
-    version,
-    about = "Supportal: a self-hostable customer support portal"
-)]
+#[command(name = "supportal", version, about = "Supportal: a self-hostable customer support portal")]
 pub struct Cli {
     /// Database: sqlite://path/to/file.db (default, embedded) or postgres://user@host/db
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://data/supportal.db"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/supportal.db")]
     pub database_url: String,
 
     /// Address to listen on
@@ -47,6 +39,14 @@ pub struct Cli {
     #[arg(long, env = "SUPPORTAL_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<String>,
 
+    /// Sign-in attempts allowed per address and email every 15 minutes
+    #[arg(long, env = "SUPPORTAL_SIGNIN_ATTEMPTS", default_value = "5")]
+    pub signin_attempts: String,
+
+    /// Registrations allowed per address every hour
+    #[arg(long, env = "SUPPORTAL_REGISTRATIONS_PER_HOUR", default_value = "10")]
+    pub registrations_per_hour: String,
+
     /// Log format: text or json
     #[arg(long, env = "SUPPORTAL_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -62,13 +62,13 @@ pub struct Config {
     pub site_root: String,
     pub db_max_connections: u32,
     pub json_logs: bool,
+    pub signin_attempts: u32,
+    pub registrations_per_hour: u32,
 }
 
 impl Config {
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -76,17 +76,20 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "" | "0" | "false" | "no" | "off" => Ok(false),
         "1" | "true" | "yes" | "on" => Ok(true),
-        other => Err(format!(
-            "{name}: `{other}` is not a yes/no value (use true or false)"
-        )),
+        other => Err(format!("{name}: `{other}` is not a yes/no value (use true or false)")),
+    }
+}
+
+fn parse_count(name: &str, value: &str, max: u32) -> Result<u32, String> {
+    match value.trim().parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("{name}: `{value}` is not a number from 1 to {max}")),
     }
 }
 
 /// Default pool size: a few connections per core, within sane bounds.
 fn default_pool_size() -> u32 {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2) as u32;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u32;
     (cores * 4).clamp(4, 32)
 }
 
@@ -96,54 +99,36 @@ impl TryFrom<Cli> for Config {
     fn try_from(cli: Cli) -> Result<Self, String> {
         app::db::Backend::from_url(&cli.database_url)
             .map_err(|why| format!("DATABASE_URL: `{}` {why}", cli.database_url))?;
-        let bind = cli.bind.parse::<SocketAddr>().map_err(|_| {
-            format!(
-                "SUPPORTAL_BIND: `{}` is not an address like 127.0.0.1:3000",
-                cli.bind
-            )
-        })?;
+        let bind = cli
+            .bind
+            .parse::<SocketAddr>()
+            .map_err(|_| format!("SUPPORTAL_BIND: `{}` is not an address like 127.0.0.1:3000", cli.bind))?;
         if let Some(url) = &cli.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!(
-                    "SUPPORTAL_PUBLIC_URL: `{url}` must start with http:// or https://"
-                ));
+                return Err(format!("SUPPORTAL_PUBLIC_URL: `{url}` must start with http:// or https://"));
             }
         }
         let admin = match (cli.admin_email, cli.admin_password) {
             (Some(e), Some(p)) => Some((e, p)),
             (None, None) => None,
             (Some(_), None) => {
-                return Err(
-                    "SUPPORTAL_ADMIN_PASSWORD: must be set together with SUPPORTAL_ADMIN_EMAIL"
-                        .into(),
-                )
+                return Err("SUPPORTAL_ADMIN_PASSWORD: must be set together with SUPPORTAL_ADMIN_EMAIL".into())
             }
             (None, Some(_)) => {
-                return Err(
-                    "SUPPORTAL_ADMIN_EMAIL: must be set together with SUPPORTAL_ADMIN_PASSWORD"
-                        .into(),
-                )
+                return Err("SUPPORTAL_ADMIN_EMAIL: must be set together with SUPPORTAL_ADMIN_PASSWORD".into())
             }
         };
         let db_max_connections = match cli.db_max_connections {
             None => default_pool_size(),
             Some(v) => match v.trim().parse::<u32>() {
                 Ok(n) if (1..=1000).contains(&n) => n,
-                _ => {
-                    return Err(format!(
-                        "SUPPORTAL_DB_MAX_CONNECTIONS: `{v}` is not a number from 1 to 1000"
-                    ))
-                }
+                _ => return Err(format!("SUPPORTAL_DB_MAX_CONNECTIONS: `{v}` is not a number from 1 to 1000")),
             },
         };
         let json_logs = match cli.log_format.as_str() {
             "text" => false,
             "json" => true,
-            other => {
-                return Err(format!(
-                    "SUPPORTAL_LOG_FORMAT: `{other}` is not text or json"
-                ))
-            }
+            other => return Err(format!("SUPPORTAL_LOG_FORMAT: `{other}` is not text or json")),
         };
         Ok(Config {
             database_url: cli.database_url,
@@ -154,6 +139,12 @@ impl TryFrom<Cli> for Config {
             site_root: cli.site_root,
             db_max_connections,
             json_logs,
+            signin_attempts: parse_count("SUPPORTAL_SIGNIN_ATTEMPTS", &cli.signin_attempts, 100_000)?,
+            registrations_per_hour: parse_count(
+                "SUPPORTAL_REGISTRATIONS_PER_HOUR",
+                &cli.registrations_per_hour,
+                100_000,
+            )?,
         })
     }
 }
@@ -183,12 +174,11 @@ mod tests {
             (vec!["--database-url", "mysql://x"], "DATABASE_URL"),
             (vec!["--demo", "maybe"], "SUPPORTAL_DEMO"),
             (vec!["--admin-email", "a@b.co"], "SUPPORTAL_ADMIN_PASSWORD"),
-            (
-                vec!["--db-max-connections", "0"],
-                "SUPPORTAL_DB_MAX_CONNECTIONS",
-            ),
+            (vec!["--db-max-connections", "0"], "SUPPORTAL_DB_MAX_CONNECTIONS"),
             (vec!["--public-url", "ftp://x"], "SUPPORTAL_PUBLIC_URL"),
             (vec!["--log-format", "xml"], "SUPPORTAL_LOG_FORMAT"),
+            (vec!["--signin-attempts", "0"], "SUPPORTAL_SIGNIN_ATTEMPTS"),
+            (vec!["--registrations-per-hour", "lots"], "SUPPORTAL_REGISTRATIONS_PER_HOUR"),
         ];
         for (args, setting) in cases {
             let err = parse(&args).unwrap_err();

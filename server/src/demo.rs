@@ -13,12 +13,7 @@ pub struct DemoUser {
 }
 
 pub fn demo_users() -> Vec<DemoUser> {
-    let staff = |role, level, takes_calls| Profile {
-        role,
-        tier: None,
-        level: Some(level),
-        takes_calls,
-    };
+    let staff = |role, level, takes_calls| Profile { role, tier: None, level: Some(level), takes_calls };
     vec![
         DemoUser {
             email: "platinum@demo.supportal.test",
@@ -57,11 +52,7 @@ pub fn demo_users() -> Vec<DemoUser> {
 pub async fn seed(db: &Db) -> Result<usize, String> {
     let mut created = 0;
     for u in demo_users() {
-        if store::credentials_by_email(db, u.email)
-            .await
-            .map_err(|e| e.to_string())?
-            .is_some()
-        {
+        if store::credentials_by_email(db, u.email).await.map_err(|e| e.to_string())?.is_some() {
             continue;
         }
         service::create_user(db, u.email, u.name, DEMO_PASSWORD.to_string(), &u.profile)

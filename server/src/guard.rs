@@ -15,10 +15,7 @@ fn is_safe(method: &Method) -> bool {
 
 /// `https://host:port` → `host:port`.
 fn origin_authority(origin: &str) -> Option<&str> {
-    origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .map(|rest| rest.trim_end_matches('/'))
+    origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).map(|rest| rest.trim_end_matches('/'))
 }
 
 /// Decides whether a state-changing request may come from where it says it does.
@@ -39,31 +36,19 @@ pub fn origin_allowed(headers: &HeaderMap, trusted: &[String]) -> bool {
             _ => false,
         };
     }
-    !matches!(
-        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
-        Some("cross-site" | "same-site")
-    )
+    !matches!(headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()), Some("cross-site" | "same-site"))
 }
 
 pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_safe(req.method()) || origin_allowed(req.headers(), &state.trusted_origins) {
         return next.run(req).await;
     }
-    AppError::new(
-        403,
-        "cross_origin_request",
-        "This request came from another site and was refused.",
-    )
-    .into_response()
+    AppError::new(403, "cross_origin_request", "This request came from another site and was refused.").into_response()
 }
 
 /// Every write counts against a per-caller budget: the credential if there is
 /// one, else the client address.
-pub async fn rate_limit_writes(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn rate_limit_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_safe(req.method()) {
         return next.run(req).await;
     }
@@ -93,18 +78,9 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
-        (
-            header::HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ),
-        (
-            header::HeaderName::from_static("permissions-policy"),
-            "geolocation=(), microphone=(self), camera=(self)",
-        ),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
+        (header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (header::HeaderName::from_static("permissions-policy"), "geolocation=(), microphone=(self), camera=(self)"),
     ];
     for (name, value) in defaults {
         if !h.contains_key(&name) {
@@ -121,10 +97,7 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.insert(
-                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
+            h.insert(header::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
         }
         h
     }
@@ -133,55 +106,17 @@ mod tests {
     fn same_origin_rules() {
         let trusted = vec!["https://help.example.com".to_string()];
         let cases: [(&[(&str, &str)], bool); 8] = [
-            (
-                &[
-                    ("host", "127.0.0.1:3000"),
-                    ("origin", "http://127.0.0.1:3000"),
-                ],
-                true,
-            ),
-            (
-                &[
-                    ("host", "127.0.0.1:3000"),
-                    ("origin", "http://evil.example"),
-                ],
-                false,
-            ),
+            (&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")], true),
+            (&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")], false),
             (&[("host", "127.0.0.1:3000"), ("origin", "null")], false),
-            (
-                &[
-                    ("host", "internal:3000"),
-                    ("origin", "https://help.example.com"),
-                ],
-                true,
-            ),
-            (
-                &[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")],
-                false,
-            ),
-            (
-                &[
-                    ("host", "127.0.0.1:3000"),
-                    ("sec-fetch-site", "same-origin"),
-                ],
-                true,
-            ),
+            (&[("host", "internal:3000"), ("origin", "https://help.example.com")], true),
+            (&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")], false),
+            (&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-origin")], true),
             (&[("host", "127.0.0.1:3000")], true),
-            (
-                &[
-                    ("host", "127.0.0.1:3000"),
-                    ("origin", "http://evil.example"),
-                    ("authorization", "Bearer sp_x"),
-                ],
-                true,
-            ),
+            (&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example"), ("authorization", "Bearer sp_x")], true),
         ];
         for (pairs, allowed) in cases {
-            assert_eq!(
-                origin_allowed(&headers(pairs), &trusted),
-                allowed,
-                "{pairs:?}"
-            );
+            assert_eq!(origin_allowed(&headers(pairs), &trusted), allowed, "{pairs:?}");
         }
     }
 }

@@ -36,11 +36,7 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    pub fn new(
-        services: Services,
-        leptos_options: LeptosOptions,
-        public_url: Option<String>,
-    ) -> Self {
+    pub fn new(services: Services, leptos_options: LeptosOptions, public_url: Option<String>) -> Self {
         AppState {
             services,
             leptos_options,
@@ -52,10 +48,7 @@ impl AppState {
 
 /// The client address from the connection (absent in in-process tests).
 pub fn client_ip(req: &Request) -> IpAddr {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }
 
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
@@ -78,34 +71,19 @@ pub fn app(state: AppState) -> Router {
     let render_context = move || provide_context(services.clone());
     let options = state.leptos_options.clone();
     let shell = move || app::shell(options.clone());
-    let fallback = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-        render_context.clone(),
-        app::shell,
-    );
+    let fallback = leptos_axum::file_and_error_handler_with_context::<AppState, _>(render_context.clone(), app::shell);
 
     Router::new()
         .nest("/api/v1", api::router())
-        .route(
-            "/rpc/{*fn_name}",
-            get(server_fn_handler).post(server_fn_handler),
-        )
+        .route("/rpc/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .route("/healthz", get(metrics::healthz))
         .route("/readyz", get(metrics::readyz))
         .route("/metrics", get(metrics::prometheus))
         .leptos_routes_with_context(&state, routes, render_context, shell)
         .fallback(fallback)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            guard::rate_limit_writes,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            guard::same_origin,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::record,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::rate_limit_writes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::same_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(guard::body_limit())
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(guard::security_headers))

@@ -6,33 +6,23 @@ use app::db::Db;
 use app::ratelimit::RateLimits;
 use app::services::Services;
 use clap::Parser;
-use server::config::{Cli, Config};
-use server::{app, demo, AppState};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use supportal::config::{Cli, Config};
+use supportal::{app, demo, AppState};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e)
-            if matches!(
-                e.kind(),
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
-            ) =>
-        {
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let first = e
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .to_string();
+            let first = e.to_string().lines().next().unwrap_or("invalid arguments").to_string();
             eprintln!("supportal: {}", first.trim_start_matches("error: "));
             return ExitCode::from(2);
         }
@@ -56,8 +46,7 @@ async fn main() -> ExitCode {
 
 fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if json {
         builder.json().init();
@@ -70,9 +59,7 @@ async fn run(config: Config) -> Result<(), String> {
     let db = Db::connect(&config.database_url, config.db_max_connections)
         .await
         .map_err(|e| format!("DATABASE_URL: cannot open the database: {e}"))?;
-    db.migrate()
-        .await
-        .map_err(|e| format!("database migration failed: {e}"))?;
+    db.migrate().await.map_err(|e| format!("database migration failed: {e}"))?;
     tracing::info!(backend = ?db.backend, pool = config.db_max_connections, "database ready");
 
     if let Some((email, password)) = &config.admin {
@@ -98,7 +85,7 @@ async fn run(config: Config) -> Result<(), String> {
         .build();
     let services = Services {
         db: db.clone(),
-        limits: Arc::new(RateLimits::standard()),
+        limits: Arc::new(RateLimits::new(config.signin_attempts, config.registrations_per_hour)),
         secure_cookies: config.secure_cookies(),
     };
     let state = AppState::new(services, leptos_options, config.public_url.clone());
@@ -107,21 +94,15 @@ async fn run(config: Config) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("SUPPORTAL_BIND: cannot listen on {}: {e}", config.bind))?;
-    let address = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", config.bind));
+    let address = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
     tracing::info!(%address, "listening");
     if config.demo {
         demo::print_sign_ins(&address);
     }
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server error: {e}"))?;
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
     db.pool.close().await;
     tracing::info!("stopped");
     Ok(())

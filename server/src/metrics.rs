@@ -41,13 +41,7 @@ pub fn route_label(path: &str, status: u16) -> String {
         .split('/')
         .filter(|s| !s.is_empty())
         .take(5)
-        .map(|s| {
-            if s.chars().all(|c| c.is_ascii_digit()) {
-                "{id}"
-            } else {
-                s
-            }
-        })
+        .map(|s| if s.chars().all(|c| c.is_ascii_digit()) { "{id}" } else { s })
         .collect();
     format!("/{}", segments.join("/"))
 }
@@ -55,9 +49,7 @@ pub fn route_label(path: &str, status: u16) -> String {
 impl Metrics {
     pub fn observe(&self, method: &str, route: String, status: u16, seconds: f64) {
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let s = series
-            .entry((method.to_string(), route, status))
-            .or_default();
+        let s = series.entry((method.to_string(), route, status)).or_default();
         s.count += 1;
         s.sum_seconds += seconds;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -70,9 +62,7 @@ impl Metrics {
     pub fn render(&self, pool_size: u32, pool_idle: usize) -> String {
         let series = self.series.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
-        out.push_str(
-            "# HELP supportal_http_requests_total HTTP requests by method, route and status.\n",
-        );
+        out.push_str("# HELP supportal_http_requests_total HTTP requests by method, route and status.\n");
         out.push_str("# TYPE supportal_http_requests_total counter\n");
         for ((method, route, status), s) in series.iter() {
             let _ = writeln!(
@@ -81,9 +71,7 @@ impl Metrics {
                 s.count
             );
         }
-        out.push_str(
-            "# HELP supportal_http_request_duration_seconds Time to answer HTTP requests.\n",
-        );
+        out.push_str("# HELP supportal_http_request_duration_seconds Time to answer HTTP requests.\n");
         out.push_str("# TYPE supportal_http_request_duration_seconds histogram\n");
         let mut by_route: BTreeMap<(&str, &str), Series> = BTreeMap::new();
         for ((method, route, _), s) in series.iter() {
@@ -103,21 +91,9 @@ impl Metrics {
                     s.buckets[i]
                 );
             }
-            let _ = writeln!(
-                out,
-                "supportal_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "supportal_http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum_seconds
-            );
-            let _ = writeln!(
-                out,
-                "supportal_http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
-            );
+            let _ = writeln!(out, "supportal_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "supportal_http_request_duration_seconds_sum{{{labels}}} {}", s.sum_seconds);
+            let _ = writeln!(out, "supportal_http_request_duration_seconds_count{{{labels}}} {}", s.count);
         }
         out.push_str("# HELP supportal_db_pool_connections Open database connections.\n");
         out.push_str("# TYPE supportal_db_pool_connections gauge\n");
@@ -136,9 +112,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let response = next.run(req).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
-    state
-        .metrics
-        .observe(&method, route_label(&path, status), status, elapsed);
+    state.metrics.observe(&method, route_label(&path, status), status, elapsed);
     tracing::debug!(%method, %path, status, elapsed_ms = elapsed * 1000.0, "request");
     response
 }
@@ -162,10 +136,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn prometheus(State(state): State<AppState>) -> impl IntoResponse {
     let pool = &state.services.db.pool;
     (
-        [(
-            http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         state.metrics.render(pool.size(), pool.num_idle()),
     )
 }
@@ -188,9 +159,7 @@ mod tests {
         m.observe("GET", "/".into(), 200, 0.004);
         m.observe("GET", "/".into(), 200, 0.2);
         let text = m.render(3, 1);
-        assert!(text.contains(
-            "supportal_http_requests_total{method=\"GET\",route=\"/\",status=\"200\"} 2"
-        ));
+        assert!(text.contains("supportal_http_requests_total{method=\"GET\",route=\"/\",status=\"200\"} 2"));
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.25\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 2"));

@@ -25,27 +25,18 @@ async fn register_sign_in_sign_out(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let set_cookie = r.header("set-cookie").unwrap().to_string();
-    assert!(
-        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
-        "{set_cookie}"
-    );
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     let session = r.session_cookie().unwrap();
     assert_eq!(session.len(), 32, "128-bit id as hex");
 
-    let me = app
-        .send(call(Method::GET, "/api/v1/me").cookie(&session))
-        .await;
+    let me = app.send(call(Method::GET, "/api/v1/me").cookie(&session)).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.json()["name"], "Ana Lopez");
 
-    let out = app
-        .send(call(Method::DELETE, "/api/v1/auth/session").cookie(&session))
-        .await;
+    let out = app.send(call(Method::DELETE, "/api/v1/auth/session").cookie(&session)).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
-    let after = app
-        .send(call(Method::GET, "/api/v1/me").cookie(&session))
-        .await;
+    let after = app.send(call(Method::GET, "/api/v1/me").cookie(&session)).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
     assert_eq!(after.error_code(), "unauthorized");
 }
@@ -72,9 +63,10 @@ async fn wrong_password_and_unknown_email_look_the_same(app: TestApp) {
 async fn token_auth_list_and_revoke(app: TestApp) {
     app.register("dev@example.com", "Dev").await;
     let r = app
-        .send(call(Method::POST, "/api/v1/auth/tokens").json(
-            json!({ "email": "dev@example.com", "password": "a long passphrase", "label": "CI" }),
-        ))
+        .send(
+            call(Method::POST, "/api/v1/auth/tokens")
+                .json(json!({ "email": "dev@example.com", "password": "a long passphrase", "label": "CI" })),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let body = r.json();
@@ -82,56 +74,42 @@ async fn token_auth_list_and_revoke(app: TestApp) {
     assert!(token.starts_with("sp_") && token.len() == 67);
     assert_eq!(body["user"]["email"], "dev@example.com");
 
-    let me = app
-        .send(call(Method::GET, "/api/v1/me").bearer(&token))
-        .await;
+    let me = app.send(call(Method::GET, "/api/v1/me").bearer(&token)).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.json()["email"], "dev@example.com");
 
-    let list = app
-        .send(call(Method::GET, "/api/v1/auth/tokens").bearer(&token))
-        .await
-        .json();
+    let list = app.send(call(Method::GET, "/api/v1/auth/tokens").bearer(&token)).await.json();
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["label"], "CI");
-    assert!(
-        !list.to_string().contains(&token),
-        "the secret is never listed"
-    );
+    assert!(!list.to_string().contains(&token), "the secret is never listed");
     let id = items[0]["id"].as_i64().unwrap();
 
     // someone else cannot revoke it
     app.register("other@example.com", "Other").await;
     let other = app.token("other@example.com", "a long passphrase").await;
-    let r = app
-        .send(call(Method::DELETE, &format!("/api/v1/auth/tokens/{id}")).bearer(&other))
-        .await;
+    let r = app.send(call(Method::DELETE, &format!("/api/v1/auth/tokens/{id}")).bearer(&other)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
-    let r = app
-        .send(call(Method::DELETE, &format!("/api/v1/auth/tokens/{id}")).bearer(&token))
-        .await;
+    let r = app.send(call(Method::DELETE, &format!("/api/v1/auth/tokens/{id}")).bearer(&token)).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let me = app
-        .send(call(Method::GET, "/api/v1/me").bearer(&token))
-        .await;
+    let me = app.send(call(Method::GET, "/api/v1/me").bearer(&token)).await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
-    let garbage = app
-        .send(call(Method::GET, "/api/v1/me").bearer("sp_not-a-real-token"))
-        .await;
+    let garbage = app.send(call(Method::GET, "/api/v1/me").bearer("sp_not-a-real-token")).await;
     assert_eq!(garbage.status, StatusCode::UNAUTHORIZED);
 
     let bad = app
-        .send(call(Method::POST, "/api/v1/auth/tokens").json(
-            json!({ "email": "dev@example.com", "password": "wrong password!", "label": "x" }),
-        ))
+        .send(
+            call(Method::POST, "/api/v1/auth/tokens")
+                .json(json!({ "email": "dev@example.com", "password": "wrong password!", "label": "x" })),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     let no_label = app
-        .send(call(Method::POST, "/api/v1/auth/tokens").json(
-            json!({ "email": "dev@example.com", "password": "a long passphrase", "label": "  " }),
-        ))
+        .send(
+            call(Method::POST, "/api/v1/auth/tokens")
+                .json(json!({ "email": "dev@example.com", "password": "a long passphrase", "label": "  " })),
+        )
         .await;
     assert_eq!(no_label.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(no_label.json()["error"]["fields"]["label"].is_string());
@@ -147,16 +125,8 @@ async fn unauthorized_versus_forbidden(app: TestApp) {
     let token = app.token("cu@example.com", "a long passphrase").await;
     for (method, path, body) in [
         (Method::GET, "/api/v1/users".to_string(), None),
-        (
-            Method::GET,
-            format!("/api/v1/users/{}", customer["id"]),
-            None,
-        ),
-        (
-            Method::PATCH,
-            format!("/api/v1/users/{}", customer["id"]),
-            Some(json!({ "tier": "platinum" })),
-        ),
+        (Method::GET, format!("/api/v1/users/{}", customer["id"]), None),
+        (Method::PATCH, format!("/api/v1/users/{}", customer["id"]), Some(json!({ "tier": "platinum" }))),
         (
             Method::POST,
             "/api/v1/users".to_string(),
@@ -168,49 +138,26 @@ async fn unauthorized_versus_forbidden(app: TestApp) {
             c = c.json(b);
         }
         let r = app.send(c).await;
-        assert_eq!(
-            r.status,
-            StatusCode::FORBIDDEN,
-            "{method} {path}: {}",
-            r.text
-        );
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {path}: {}", r.text);
         assert_eq!(r.error_code(), "forbidden");
     }
     // an agent is not a manager either
     app.create_user(
         "agent@example.com",
-        Profile {
-            role: Role::Agent,
-            tier: None,
-            level: Some(Level::L1),
-            takes_calls: false,
-        },
+        Profile { role: Role::Agent, tier: None, level: Some(Level::L1), takes_calls: false },
     )
     .await;
     let agent = app.token("agent@example.com", "a long passphrase").await;
-    assert_eq!(
-        app.send(call(Method::GET, "/api/v1/users").bearer(&agent))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.send(call(Method::GET, "/api/v1/users").bearer(&agent)).await.status, StatusCode::FORBIDDEN);
 }
 
 async fn bad_input_gets_clear_errors(app: TestApp) {
-    let r = app
-        .send(
-            call(Method::POST, "/api/v1/auth/register")
-                .raw(b"{\"email\": ", Some("application/json")),
-        )
-        .await;
+    let r = app.send(call(Method::POST, "/api/v1/auth/register").raw(b"{\"email\": ", Some("application/json"))).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.error_code(), "malformed_json");
 
     let r = app
-        .send(
-            call(Method::POST, "/api/v1/auth/register")
-                .raw(b"email=a", Some("application/x-www-form-urlencoded")),
-        )
+        .send(call(Method::POST, "/api/v1/auth/register").raw(b"email=a", Some("application/x-www-form-urlencoded")))
         .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(r.error_code(), "unsupported_media_type");
@@ -223,22 +170,13 @@ async fn bad_input_gets_clear_errors(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.error_code(), "validation_failed");
-    assert!(r.json()["error"]["fields"]["password"]
-        .as_str()
-        .unwrap()
-        .contains("10 characters"));
+    assert!(r.json()["error"]["fields"]["password"].as_str().unwrap().contains("10 characters"));
 
     let r = app
-        .send(
-            call(Method::POST, "/api/v1/auth/register")
-                .json(json!({ "email": "nope", "password": "x", "name": "" })),
-        )
+        .send(call(Method::POST, "/api/v1/auth/register").json(json!({ "email": "nope", "password": "x", "name": "" })))
         .await;
     let fields = &r.json()["error"]["fields"];
-    assert!(
-        fields["email"].is_string() && fields["password"].is_string() && fields["name"].is_string(),
-        "{fields}"
-    );
+    assert!(fields["email"].is_string() && fields["password"].is_string() && fields["name"].is_string(), "{fields}");
 
     let r = app
         .send(
@@ -247,32 +185,30 @@ async fn bad_input_gets_clear_errors(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.json()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("name"));
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("name"));
 
-    let r = app.send(call(Method::POST, "/api/v1/auth/register").json(json!({ "email": "a@example.com", "password": "a long passphrase", "name": "A", "role": "admin" }))).await;
-    assert_eq!(
-        r.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unknown fields are refused, not ignored"
-    );
+    let r = app
+        .send(
+            call(Method::POST, "/api/v1/auth/register").json(
+                json!({ "email": "a@example.com", "password": "a long passphrase", "name": "A", "role": "admin" }),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "unknown fields are refused, not ignored");
 
     app.register("dup@example.com", "Dup").await;
     let r = app
-        .send(call(Method::POST, "/api/v1/auth/register").json(
-            json!({ "email": "DUP@example.com", "password": "a long passphrase", "name": "Dup" }),
-        ))
+        .send(
+            call(Method::POST, "/api/v1/auth/register")
+                .json(json!({ "email": "DUP@example.com", "password": "a long passphrase", "name": "Dup" })),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.error_code(), "email_taken");
     assert!(r.json()["error"]["fields"]["email"].is_string());
 
     let big = json!({ "email": "big@example.com", "password": "a long passphrase", "name": "x".repeat(100 * 1024) });
-    let r = app
-        .send(call(Method::POST, "/api/v1/auth/register").json(big))
-        .await;
+    let r = app.send(call(Method::POST, "/api/v1/auth/register").json(big)).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.error_code(), "payload_too_large");
 
@@ -281,12 +217,7 @@ async fn bad_input_gets_clear_errors(app: TestApp) {
     assert_eq!(r.error_code(), "not_found");
 
     // nothing half-written: only the one successful registration exists
-    assert_eq!(
-        app::accounts::store::count_users(&app.state.services.db)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(app::accounts::store::count_users(&app.state.services.db).await.unwrap(), 1);
 }
 
 async fn session_rotates_at_sign_in(app: TestApp) {
@@ -301,18 +232,8 @@ async fn session_rotates_at_sign_in(app: TestApp) {
         .await;
     let second = r.session_cookie().unwrap();
     assert_ne!(first, second);
-    assert_eq!(
-        app.send(call(Method::GET, "/api/v1/me").cookie(&first))
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.send(call(Method::GET, "/api/v1/me").cookie(&second))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(app.send(call(Method::GET, "/api/v1/me").cookie(&first)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.send(call(Method::GET, "/api/v1/me").cookie(&second)).await.status, StatusCode::OK);
 }
 
 async fn sign_in_is_rate_limited_without_locking_out_the_owner(app: TestApp) {
@@ -324,9 +245,7 @@ async fn sign_in_is_rate_limited_without_locking_out_the_owner(app: TestApp) {
             app.send(
                 call(Method::POST, "/api/v1/auth/session")
                     .from_ip(attacker)
-                    .json(
-                        json!({ "email": "victim@example.com", "password": "guess guess guess" }),
-                    ),
+                    .json(json!({ "email": "victim@example.com", "password": "guess guess guess" })),
             )
             .await,
         );
@@ -351,12 +270,20 @@ async fn registration_is_rate_limited_per_address(app: TestApp) {
     let ip = [192, 0, 2, 1];
     for i in 0..10 {
         let r = app
-            .send(call(Method::POST, "/api/v1/auth/register").from_ip(ip).json(json!({ "email": format!("r{i}@example.com"), "password": "a long passphrase", "name": "R" })))
+            .send(
+                call(Method::POST, "/api/v1/auth/register").from_ip(ip).json(
+                    json!({ "email": format!("r{i}@example.com"), "password": "a long passphrase", "name": "R" }),
+                ),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
     let r = app
-        .send(call(Method::POST, "/api/v1/auth/register").from_ip(ip).json(json!({ "email": "r10@example.com", "password": "a long passphrase", "name": "R" })))
+        .send(
+            call(Method::POST, "/api/v1/auth/register")
+                .from_ip(ip)
+                .json(json!({ "email": "r10@example.com", "password": "a long passphrase", "name": "R" })),
+        )
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.header("retry-after").is_some());
@@ -368,11 +295,7 @@ async fn managers_set_tier_role_level_and_calls(app: TestApp) {
     let id = customer["id"].as_i64().unwrap();
 
     let r = app
-        .send(
-            call(Method::PATCH, &format!("/api/v1/users/{id}"))
-                .bearer(&boss)
-                .json(json!({ "tier": "platinum" })),
-        )
+        .send(call(Method::PATCH, &format!("/api/v1/users/{id}")).bearer(&boss).json(json!({ "tier": "platinum" })))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["tier"], "platinum");
@@ -386,12 +309,7 @@ async fn managers_set_tier_role_level_and_calls(app: TestApp) {
         .await;
     let agent = r.json();
     assert_eq!(
-        (
-            agent["role"].clone(),
-            agent["tier"].clone(),
-            agent["level"].clone(),
-            agent["takes_calls"].clone()
-        ),
+        (agent["role"].clone(), agent["tier"].clone(), agent["level"].clone(), agent["takes_calls"].clone()),
         (json!("agent"), json!(null), json!("L2"), json!(true))
     );
 
@@ -400,66 +318,28 @@ async fn managers_set_tier_role_level_and_calls(app: TestApp) {
         (json!({ "tier": "platinum" }), "tier"),
         (json!({ "role": "customer", "level": "L1" }), "level"),
     ] {
-        let r = app
-            .send(
-                call(Method::PATCH, &format!("/api/v1/users/{id}"))
-                    .bearer(&boss)
-                    .json(body.clone()),
-            )
-            .await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {}",
-            r.text
-        );
-        assert!(
-            r.json()["error"]["fields"][field].is_string(),
-            "{body}: {}",
-            r.text
-        );
+        let r = app.send(call(Method::PATCH, &format!("/api/v1/users/{id}")).bearer(&boss).json(body.clone())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.text);
+        assert!(r.json()["error"]["fields"][field].is_string(), "{body}: {}", r.text);
     }
     let r = app
-        .send(
-            call(Method::PATCH, &format!("/api/v1/users/{id}"))
-                .bearer(&boss)
-                .json(json!({ "level": "L9" })),
-        )
+        .send(call(Method::PATCH, &format!("/api/v1/users/{id}")).bearer(&boss).json(json!({ "level": "L9" })))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = app
-        .send(
-            call(Method::PATCH, &format!("/api/v1/users/{id}"))
-                .bearer(&boss)
-                .json(json!({ "tierr": "platinum" })),
-        )
+        .send(call(Method::PATCH, &format!("/api/v1/users/{id}")).bearer(&boss).json(json!({ "tierr": "platinum" })))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // managers cannot mint admins
     let r = app
-        .send(
-            call(Method::PATCH, &format!("/api/v1/users/{id}"))
-                .bearer(&boss)
-                .json(json!({ "role": "admin" })),
-        )
+        .send(call(Method::PATCH, &format!("/api/v1/users/{id}")).bearer(&boss).json(json!({ "role": "admin" })))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app
-        .send(
-            call(Method::PATCH, "/api/v1/users/999999")
-                .bearer(&boss)
-                .json(json!({ "tier": "general" })),
-        )
-        .await;
+    let r =
+        app.send(call(Method::PATCH, "/api/v1/users/999999").bearer(&boss).json(json!({ "tier": "general" }))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app
-        .send(
-            call(Method::PATCH, "/api/v1/users/abc")
-                .bearer(&boss)
-                .json(json!({ "tier": "general" })),
-        )
-        .await;
+    let r = app.send(call(Method::PATCH, "/api/v1/users/abc").bearer(&boss).json(json!({ "tier": "general" }))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // create an L1 agent directly
@@ -470,39 +350,23 @@ async fn managers_set_tier_role_level_and_calls(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json()["level"], "L1");
-    let stored =
-        app::accounts::store::user_by_id(&app.state.services.db, r.json()["id"].as_i64().unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+    let stored = app::accounts::store::user_by_id(&app.state.services.db, r.json()["id"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.role, Role::Agent);
 }
 
 async fn users_are_paginated_with_a_cursor(app: TestApp) {
     let boss = app.manager_token().await;
     for i in 0..5 {
-        app.create_user(
-            &format!("c{i}@example.com"),
-            Profile::customer(Tier::General),
-        )
-        .await;
+        app.create_user(&format!("c{i}@example.com"), Profile::customer(Tier::General)).await;
     }
-    let first = app
-        .send(call(Method::GET, "/api/v1/users?limit=4").bearer(&boss))
-        .await
-        .json();
+    let first = app.send(call(Method::GET, "/api/v1/users?limit=4").bearer(&boss)).await.json();
     assert_eq!(first["items"].as_array().unwrap().len(), 4);
     let cursor = first["next_cursor"].as_str().unwrap().to_string();
-    let second = app
-        .send(
-            call(
-                Method::GET,
-                &format!("/api/v1/users?limit=4&cursor={cursor}"),
-            )
-            .bearer(&boss),
-        )
-        .await
-        .json();
+    let second =
+        app.send(call(Method::GET, &format!("/api/v1/users?limit=4&cursor={cursor}")).bearer(&boss)).await.json();
     assert_eq!(second["items"].as_array().unwrap().len(), 2);
     assert_eq!(second["next_cursor"], serde_json::Value::Null);
     let mut emails: Vec<String> = first["items"]
@@ -516,15 +380,9 @@ async fn users_are_paginated_with_a_cursor(app: TestApp) {
     emails.dedup();
     assert_eq!(emails.len(), 6, "every user exactly once");
 
-    let filtered = app
-        .send(call(Method::GET, "/api/v1/users?role=manager").bearer(&boss))
-        .await
-        .json();
+    let filtered = app.send(call(Method::GET, "/api/v1/users?role=manager").bearer(&boss)).await.json();
     assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
-    let searched = app
-        .send(call(Method::GET, "/api/v1/users?q=C3%40").bearer(&boss))
-        .await
-        .json();
+    let searched = app.send(call(Method::GET, "/api/v1/users?q=C3%40").bearer(&boss)).await.json();
     assert_eq!(searched["items"][0]["email"], "c3@example.com");
     for bad in [
         "/api/v1/users?limit=0",
@@ -541,120 +399,57 @@ async fn users_are_paginated_with_a_cursor(app: TestApp) {
 async fn cross_site_writes_are_refused(app: TestApp) {
     let body = json!({ "email": "csrf@example.com", "password": "a long passphrase", "name": "C" });
     let r = app
-        .send(
-            call(Method::POST, "/api/v1/auth/register")
-                .header("origin", "https://evil.example")
-                .json(body.clone()),
-        )
+        .send(call(Method::POST, "/api/v1/auth/register").header("origin", "https://evil.example").json(body.clone()))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.error_code(), "cross_origin_request");
-    let r = app
-        .send(call(Method::POST, "/rpc/sign_out").header("sec-fetch-site", "cross-site"))
-        .await;
+    let r = app.send(call(Method::POST, "/rpc/sign_out").header("sec-fetch-site", "cross-site")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
-        .send(
-            call(Method::POST, "/api/v1/auth/register")
-                .header("origin", "http://127.0.0.1:3000")
-                .json(body),
-        )
+        .send(call(Method::POST, "/api/v1/auth/register").header("origin", "http://127.0.0.1:3000").json(body))
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
 }
 
 async fn idempotency_key_replays_the_first_response(app: TestApp) {
-    let body =
-        json!({ "email": "once@example.com", "password": "a long passphrase", "name": "Once" });
-    let first = app
-        .send(
-            call(Method::POST, "/api/v1/auth/register")
-                .header("idempotency-key", "k-1")
-                .json(body.clone()),
-        )
-        .await;
-    let again = app
-        .send(
-            call(Method::POST, "/api/v1/auth/register")
-                .header("idempotency-key", "k-1")
-                .json(body),
-        )
-        .await;
+    let body = json!({ "email": "once@example.com", "password": "a long passphrase", "name": "Once" });
+    let first =
+        app.send(call(Method::POST, "/api/v1/auth/register").header("idempotency-key", "k-1").json(body.clone())).await;
+    let again = app.send(call(Method::POST, "/api/v1/auth/register").header("idempotency-key", "k-1").json(body)).await;
     assert_eq!(first.status, StatusCode::CREATED);
     assert_eq!(again.status, StatusCode::CREATED);
     assert_eq!(first.json(), again.json());
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
-    let other =
-        json!({ "email": "twice@example.com", "password": "a long passphrase", "name": "Twice" });
-    let r = app
-        .send(
-            call(Method::POST, "/api/v1/auth/register")
-                .header("idempotency-key", "k-1")
-                .json(other),
-        )
-        .await;
+    let other = json!({ "email": "twice@example.com", "password": "a long passphrase", "name": "Twice" });
+    let r = app.send(call(Method::POST, "/api/v1/auth/register").header("idempotency-key", "k-1").json(other)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.error_code(), "idempotency_key_reused");
-    assert_eq!(
-        app::accounts::store::count_users(&app.state.services.db)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(app::accounts::store::count_users(&app.state.services.db).await.unwrap(), 1);
 }
 
 async fn first_start_admin_is_created_once(app: TestApp) {
     let db = &app.state.services.db;
-    let weak = app::accounts::service::ensure_admin(db, "root@example.com", "short")
-        .await
-        .unwrap_err();
+    let weak = app::accounts::service::ensure_admin(db, "root@example.com", "short").await.unwrap_err();
     assert!(weak.starts_with("SUPPORTAL_ADMIN_PASSWORD"), "{weak}");
-    assert!(
-        app::accounts::service::ensure_admin(db, "root@example.com", "a long passphrase")
-            .await
-            .unwrap()
-    );
-    assert!(
-        !app::accounts::service::ensure_admin(db, "root2@example.com", "a long passphrase")
-            .await
-            .unwrap()
-    );
+    assert!(app::accounts::service::ensure_admin(db, "root@example.com", "a long passphrase").await.unwrap());
+    assert!(!app::accounts::service::ensure_admin(db, "root2@example.com", "a long passphrase").await.unwrap());
     let token = app.token("root@example.com", "a long passphrase").await;
-    let me = app
-        .send(call(Method::GET, "/api/v1/me").bearer(&token))
-        .await
-        .json();
+    let me = app.send(call(Method::GET, "/api/v1/me").bearer(&token)).await.json();
     assert_eq!(me["role"], "admin");
 }
 
 async fn demo_seed_creates_each_role_once(app: TestApp) {
     let db = &app.state.services.db;
-    assert_eq!(server::demo::seed(db).await.unwrap(), 5);
-    assert_eq!(server::demo::seed(db).await.unwrap(), 0);
-    let token = app
-        .token("l2@demo.supportal.test", server::demo::DEMO_PASSWORD)
-        .await;
-    let me = app
-        .send(call(Method::GET, "/api/v1/me").bearer(&token))
-        .await
-        .json();
+    assert_eq!(supportal::demo::seed(db).await.unwrap(), 5);
+    assert_eq!(supportal::demo::seed(db).await.unwrap(), 0);
+    let token = app.token("l2@demo.supportal.test", supportal::demo::DEMO_PASSWORD).await;
+    let me = app.send(call(Method::GET, "/api/v1/me").bearer(&token)).await.json();
     assert_eq!(
-        (
-            me["role"].as_str(),
-            me["level"].as_str(),
-            me["takes_calls"].as_bool()
-        ),
+        (me["role"].as_str(), me["level"].as_str(), me["takes_calls"].as_bool()),
         (Some("agent"), Some("L2"), Some(true))
     );
-    let token = app
-        .token("platinum@demo.supportal.test", server::demo::DEMO_PASSWORD)
-        .await;
-    assert_eq!(
-        app.send(call(Method::GET, "/api/v1/me").bearer(&token))
-            .await
-            .json()["tier"],
-        "platinum"
-    );
+    let token = app.token("platinum@demo.supportal.test", supportal::demo::DEMO_PASSWORD).await;
+    assert_eq!(app.send(call(Method::GET, "/api/v1/me").bearer(&token)).await.json()["tier"], "platinum");
 }
 
 both!(

@@ -16,15 +16,11 @@ async fn health_readiness_and_metrics(app: TestApp) {
     let r = app.send(call(Method::GET, "/metrics")).await;
     assert!(r.header("content-type").unwrap().starts_with("text/plain"));
     assert!(
-        r.text.contains(
-            "supportal_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"
-        ),
+        r.text.contains("supportal_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"),
         "{}",
         r.text
     );
-    assert!(r
-        .text
-        .contains("supportal_http_request_duration_seconds_bucket"));
+    assert!(r.text.contains("supportal_http_request_duration_seconds_bucket"));
     assert!(r.text.contains("supportal_db_pool_connections"));
     app.state.services.db.pool.close().await;
     let r = app.send(call(Method::GET, "/readyz")).await;
@@ -34,33 +30,14 @@ async fn health_readiness_and_metrics(app: TestApp) {
 async fn pages_render_with_security_headers(app: TestApp) {
     let r = app.send(call(Method::GET, "/")).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(
-        r.text.contains("Support that keeps its promises"),
-        "{}",
-        r.text
-    );
+    assert!(r.text.contains("Support that keeps its promises"), "{}", r.text);
     let csp = r.header("content-security-policy").unwrap();
-    assert!(
-        csp.contains("frame-ancestors 'none'") && csp.contains("'nonce-"),
-        "{csp}"
-    );
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .unwrap()
-        .split('\'')
-        .next()
-        .unwrap();
-    assert!(
-        r.text.contains(&format!("nonce=\"{nonce}\"")),
-        "inline scripts carry the nonce"
-    );
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'nonce-"), "{csp}");
+    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+    assert!(r.text.contains(&format!("nonce=\"{nonce}\"")), "inline scripts carry the nonce");
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.header("x-frame-options"), Some("DENY"));
-    assert_eq!(
-        r.header("referrer-policy"),
-        Some("strict-origin-when-cross-origin")
-    );
+    assert_eq!(r.header("referrer-policy"), Some("strict-origin-when-cross-origin"));
 
     let r = app.send(call(Method::GET, "/signin")).await;
     assert_eq!(r.status, StatusCode::OK);
@@ -72,10 +49,7 @@ async fn pages_render_with_security_headers(app: TestApp) {
 
     let r = app.send(call(Method::GET, "/api/v1/me")).await;
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
-    assert!(r
-        .header("content-security-policy")
-        .unwrap()
-        .contains("default-src 'none'"));
+    assert!(r.header("content-security-policy").unwrap().contains("default-src 'none'"));
 }
 
 async fn signed_in_pages_show_the_user(app: TestApp) {
@@ -84,9 +58,7 @@ async fn signed_in_pages_show_the_user(app: TestApp) {
     let r = app.send(call(Method::GET, "/").cookie(&session)).await;
     assert!(r.text.contains("Hello, "), "{}", r.text);
     assert!(r.text.contains("Paige"));
-    let r = app
-        .send(call(Method::GET, "/admin/users").cookie(&session))
-        .await;
+    let r = app.send(call(Method::GET, "/admin/users").cookie(&session)).await;
     assert!(r.text.contains("Not available to you"));
 }
 
@@ -95,25 +67,15 @@ async fn openapi_describes_the_api(app: TestApp) {
     assert_eq!(r.status, StatusCode::OK);
     let doc = r.json();
     assert_eq!(doc["openapi"], "3.0.3");
-    for path in [
-        "/auth/register",
-        "/auth/tokens",
-        "/me",
-        "/users",
-        "/users/{id}",
-    ] {
+    for path in ["/auth/register", "/auth/tokens", "/me", "/users", "/users/{id}"] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
 }
 
 async fn responses_are_compressed(app: TestApp) {
-    let r = app
-        .send(call(Method::GET, "/").header("accept-encoding", "br"))
-        .await;
+    let r = app.send(call(Method::GET, "/").header("accept-encoding", "br")).await;
     assert_eq!(r.header("content-encoding"), Some("br"));
-    let r = app
-        .send(call(Method::GET, "/api/v1/openapi.json").header("accept-encoding", "gzip"))
-        .await;
+    let r = app.send(call(Method::GET, "/api/v1/openapi.json").header("accept-encoding", "gzip")).await;
     assert_eq!(r.header("content-encoding"), Some("gzip"));
 }
 

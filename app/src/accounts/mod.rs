@@ -139,9 +139,7 @@ pub fn normalize_email(raw: &str) -> Result<String, String> {
         return Err("Enter your email address.".into());
     }
     if email.chars().count() > EMAIL_MAX {
-        return Err(format!(
-            "An email address has at most {EMAIL_MAX} characters."
-        ));
+        return Err(format!("An email address has at most {EMAIL_MAX} characters."));
     }
     let Some((local, domain)) = email.split_once('@') else {
         return Err("Enter an email address like name@example.com.".into());
@@ -150,9 +148,7 @@ pub fn normalize_email(raw: &str) -> Result<String, String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
     if local.is_empty() || !domain_ok || email.chars().any(char::is_whitespace) {
         return Err("Enter an email address like name@example.com.".into());
     }
@@ -241,16 +237,9 @@ impl RegistrationInput {
         let name = normalize_name(&self.name);
         errors.check("email", email.as_ref().map(|_| ()).map_err(Clone::clone));
         errors.check("name", name.as_ref().map(|_| ()).map_err(Clone::clone));
-        errors.check(
-            "password",
-            check_password(&self.password, email.as_deref().unwrap_or_default()),
-        );
+        errors.check("password", check_password(&self.password, email.as_deref().unwrap_or_default()));
         errors.into_result()?;
-        Ok(Registration {
-            email: email.unwrap_or_default(),
-            password: self.password,
-            name: name.unwrap_or_default(),
-        })
+        Ok(Registration { email: email.unwrap_or_default(), password: self.password, name: name.unwrap_or_default() })
     }
 }
 
@@ -265,21 +254,11 @@ pub struct Profile {
 
 impl Profile {
     pub fn customer(tier: Tier) -> Self {
-        Profile {
-            role: Role::Customer,
-            tier: Some(tier),
-            level: None,
-            takes_calls: false,
-        }
+        Profile { role: Role::Customer, tier: Some(tier), level: None, takes_calls: false }
     }
 
     pub fn of(user: &User) -> Self {
-        Profile {
-            role: user.role,
-            tier: user.tier,
-            level: user.level,
-            takes_calls: user.takes_calls,
-        }
+        Profile { role: user.role, tier: user.tier, level: user.level, takes_calls: user.takes_calls }
     }
 }
 
@@ -358,10 +337,7 @@ pub fn check_profile(p: &Profile) -> AppResult<()> {
             }
             match p.level {
                 Some(Level::L1 | Level::L2 | Level::L3) => {}
-                Some(Level::L4) => errors.add(
-                    "level",
-                    "L4 is the managers' level; make this user a manager.",
-                ),
+                Some(Level::L4) => errors.add("level", "L4 is the managers' level; make this user a manager."),
                 None => errors.add("level", "An agent needs a level (L1, L2 or L3)."),
             }
         }
@@ -396,10 +372,7 @@ pub fn may_change_profile(actor: &User, target: &User, new: &Profile) -> AppResu
         return Err(AppError::forbidden());
     }
     if actor.id == target.id && new.role != target.role {
-        return Err(AppError::invalid_field(
-            "role",
-            "You cannot change your own role.",
-        ));
+        return Err(AppError::invalid_field("role", "You cannot change your own role."));
     }
     if actor.role != Role::Admin && (target.role == Role::Admin || new.role == Role::Admin) {
         return Err(AppError::forbidden());
@@ -424,10 +397,7 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_lowercased_and_checked() {
-        assert_eq!(
-            normalize_email("  Ana@Example.COM ").unwrap(),
-            "ana@example.com"
-        );
+        assert_eq!(normalize_email("  Ana@Example.COM ").unwrap(), "ana@example.com");
         for bad in [
             "",
             "ana",
@@ -456,13 +426,9 @@ mod tests {
 
     #[test]
     fn registration_reports_every_bad_field() {
-        let err = RegistrationInput {
-            email: "nope".into(),
-            password: "123".into(),
-            name: " ".into(),
-        }
-        .validate()
-        .unwrap_err();
+        let err = RegistrationInput { email: "nope".into(), password: "123".into(), name: " ".into() }
+            .validate()
+            .unwrap_err();
         assert_eq!(err.status, 422);
         assert!(err.field("email").is_some());
         assert!(err.field("password").is_some());
@@ -485,24 +451,8 @@ mod tests {
     #[test]
     fn profile_rules_by_role() {
         let cases = [
-            (
-                Profile {
-                    role: Role::Customer,
-                    tier: Some(Tier::General),
-                    level: None,
-                    takes_calls: false,
-                },
-                true,
-            ),
-            (
-                Profile {
-                    role: Role::Customer,
-                    tier: None,
-                    level: None,
-                    takes_calls: false,
-                },
-                false,
-            ),
+            (Profile { role: Role::Customer, tier: Some(Tier::General), level: None, takes_calls: false }, true),
+            (Profile { role: Role::Customer, tier: None, level: None, takes_calls: false }, false),
             (
                 Profile {
                     role: Role::Customer,
@@ -512,69 +462,13 @@ mod tests {
                 },
                 false,
             ),
-            (
-                Profile {
-                    role: Role::Agent,
-                    tier: None,
-                    level: Some(Level::L2),
-                    takes_calls: true,
-                },
-                true,
-            ),
-            (
-                Profile {
-                    role: Role::Agent,
-                    tier: None,
-                    level: Some(Level::L4),
-                    takes_calls: false,
-                },
-                false,
-            ),
-            (
-                Profile {
-                    role: Role::Agent,
-                    tier: None,
-                    level: None,
-                    takes_calls: false,
-                },
-                false,
-            ),
-            (
-                Profile {
-                    role: Role::Manager,
-                    tier: None,
-                    level: Some(Level::L4),
-                    takes_calls: true,
-                },
-                true,
-            ),
-            (
-                Profile {
-                    role: Role::Manager,
-                    tier: None,
-                    level: Some(Level::L3),
-                    takes_calls: false,
-                },
-                false,
-            ),
-            (
-                Profile {
-                    role: Role::Admin,
-                    tier: None,
-                    level: None,
-                    takes_calls: false,
-                },
-                true,
-            ),
-            (
-                Profile {
-                    role: Role::Admin,
-                    tier: None,
-                    level: None,
-                    takes_calls: true,
-                },
-                false,
-            ),
+            (Profile { role: Role::Agent, tier: None, level: Some(Level::L2), takes_calls: true }, true),
+            (Profile { role: Role::Agent, tier: None, level: Some(Level::L4), takes_calls: false }, false),
+            (Profile { role: Role::Agent, tier: None, level: None, takes_calls: false }, false),
+            (Profile { role: Role::Manager, tier: None, level: Some(Level::L4), takes_calls: true }, true),
+            (Profile { role: Role::Manager, tier: None, level: Some(Level::L3), takes_calls: false }, false),
+            (Profile { role: Role::Admin, tier: None, level: None, takes_calls: false }, true),
+            (Profile { role: Role::Admin, tier: None, level: None, takes_calls: true }, false),
         ];
         for (profile, ok) in cases {
             assert_eq!(check_profile(&profile).is_ok(), ok, "{profile:?}");
@@ -584,57 +478,19 @@ mod tests {
     #[test]
     fn changing_role_fills_sensible_defaults() {
         let customer = Profile::customer(Tier::Platinum);
-        let agent = apply_patch(
-            customer,
-            &ProfilePatch {
-                role: Some(Role::Agent),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(
-            agent,
-            Profile {
-                role: Role::Agent,
-                tier: None,
-                level: Some(Level::L1),
-                takes_calls: false
-            }
-        );
-        let manager = apply_patch(
-            agent,
-            &ProfilePatch {
-                role: Some(Role::Manager),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let agent = apply_patch(customer, &ProfilePatch { role: Some(Role::Agent), ..Default::default() }).unwrap();
+        assert_eq!(agent, Profile { role: Role::Agent, tier: None, level: Some(Level::L1), takes_calls: false });
+        let manager = apply_patch(agent, &ProfilePatch { role: Some(Role::Manager), ..Default::default() }).unwrap();
         assert_eq!(manager.level, Some(Level::L4));
-        let back = apply_patch(
-            manager,
-            &ProfilePatch {
-                role: Some(Role::Customer),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let back = apply_patch(manager, &ProfilePatch { role: Some(Role::Customer), ..Default::default() }).unwrap();
         assert_eq!(back, Profile::customer(Tier::General));
         // explicit contradictions are refused, not silently fixed
-        let err = apply_patch(
-            customer,
-            &ProfilePatch {
-                level: Some(Some(Level::L2)),
-                ..Default::default()
-            },
-        )
-        .unwrap_err();
+        let err =
+            apply_patch(customer, &ProfilePatch { level: Some(Some(Level::L2)), ..Default::default() }).unwrap_err();
         assert!(err.field("level").is_some());
         let upgraded = apply_patch(
             Profile::customer(Tier::General),
-            &ProfilePatch {
-                tier: Some(Some(Tier::Platinum)),
-                ..Default::default()
-            },
+            &ProfilePatch { tier: Some(Some(Tier::Platinum)), ..Default::default() },
         )
         .unwrap();
         assert_eq!(upgraded.tier, Some(Tier::Platinum));
@@ -649,15 +505,7 @@ mod tests {
     }
 
     fn user(id: i64, role: Role) -> User {
-        User {
-            id,
-            email: format!("u{id}@x.io"),
-            name: "U".into(),
-            role,
-            tier: None,
-            level: None,
-            takes_calls: false,
-        }
+        User { id, email: format!("u{id}@x.io"), name: "U".into(), role, tier: None, level: None, takes_calls: false }
     }
 
     #[test]
@@ -665,43 +513,13 @@ mod tests {
         let manager = user(1, Role::Manager);
         let admin = user(2, Role::Admin);
         let agent = user(3, Role::Agent);
-        let as_agent = Profile {
-            role: Role::Agent,
-            tier: None,
-            level: Some(Level::L2),
-            takes_calls: false,
-        };
-        let as_admin = Profile {
-            role: Role::Admin,
-            tier: None,
-            level: None,
-            takes_calls: false,
-        };
+        let as_agent = Profile { role: Role::Agent, tier: None, level: Some(Level::L2), takes_calls: false };
+        let as_admin = Profile { role: Role::Admin, tier: None, level: None, takes_calls: false };
         assert!(may_change_profile(&manager, &agent, &as_agent).is_ok());
-        assert_eq!(
-            may_change_profile(&agent, &manager, &as_agent)
-                .unwrap_err()
-                .status,
-            403
-        );
-        assert_eq!(
-            may_change_profile(&manager, &agent, &as_admin)
-                .unwrap_err()
-                .status,
-            403
-        );
-        assert_eq!(
-            may_change_profile(&manager, &admin, &as_admin)
-                .unwrap_err()
-                .status,
-            403
-        );
+        assert_eq!(may_change_profile(&agent, &manager, &as_agent).unwrap_err().status, 403);
+        assert_eq!(may_change_profile(&manager, &agent, &as_admin).unwrap_err().status, 403);
+        assert_eq!(may_change_profile(&manager, &admin, &as_admin).unwrap_err().status, 403);
         assert!(may_change_profile(&admin, &agent, &as_admin).is_ok());
-        assert_eq!(
-            may_change_profile(&admin, &admin, &as_agent)
-                .unwrap_err()
-                .status,
-            422
-        );
+        assert_eq!(may_change_profile(&admin, &admin, &as_agent).unwrap_err().status, 422);
     }
 }

@@ -12,8 +12,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 /// Where to go after signing in: a local path from `?next=`, else home.
 pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".to_string())
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_else(|| "/".to_string())
 }
 
 #[component]
@@ -139,14 +138,7 @@ fn Profile() -> impl IntoView {
     let plan = match (user.role, user.tier) {
         (Role::Customer, Some(tier)) => format!("Customer, {tier} plan"),
         (role, _) => match user.level {
-            Some(level) => format!(
-                "{role}, level {level}{}",
-                if user.takes_calls {
-                    ", takes calls"
-                } else {
-                    ""
-                }
-            ),
+            Some(level) => format!("{role}, level {level}{}", if user.takes_calls { ", takes calls" } else { "" }),
             None => role.to_string(),
         },
     };
@@ -163,10 +155,8 @@ fn Profile() -> impl IntoView {
 fn Tokens() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| super::server_fns::list_tokens(),
-    );
+    let tokens =
+        Resource::new(move || (create.version().get(), revoke.version().get()), |_| super::server_fns::list_tokens());
     let error = action_error(create);
     let revoke_error = action_error(revoke);
     view! {
@@ -232,10 +222,7 @@ pub fn UsersPage() -> impl IntoView {
 fn UserAdmin() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let query = RwSignal::new(String::new());
-    let users = Resource::new(
-        move || (query.get(), create.version().get()),
-        |(q, _)| super::server_fns::list_users(q),
-    );
+    let users = Resource::new(move || (query.get(), create.version().get()), |(q, _)| super::server_fns::list_users(q));
     let error = action_error(create);
     view! {
         <details class="panel">

@@ -21,19 +21,16 @@ mod ssr {
     }
 
     pub fn set_cookie(value: String) {
-        if let (Some(options), Ok(value)) = (
-            use_context::<leptos_axum::ResponseOptions>(),
-            http::HeaderValue::from_str(&value),
-        ) {
+        if let (Some(options), Ok(value)) =
+            (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&value))
+        {
             options.append_header(http::header::SET_COOKIE, value);
         }
     }
 
     pub async fn signed_in() -> AppResult<(Services, User)> {
         let s = services()?;
-        let user = service::user_from_headers(&s.db, &request_headers()?)
-            .await?
-            .ok_or_else(AppError::unauthorized)?;
+        let user = service::user_from_headers(&s.db, &request_headers()?).await?.ok_or_else(AppError::unauthorized)?;
         Ok((s, user))
     }
 }
@@ -60,12 +57,7 @@ pub async fn sign_in(email: String, password: String) -> Result<User, AppError> 
 pub async fn register(email: String, password: String, name: String) -> Result<User, AppError> {
     use super::{service, RegistrationInput};
     let s = crate::services::services()?;
-    let registration = RegistrationInput {
-        email,
-        password,
-        name,
-    }
-    .validate()?;
+    let registration = RegistrationInput { email, password, name }.validate()?;
     let user = service::register(&s, crate::services::client_ip(), registration).await?;
     let previous = service::session_id_from(&ssr::request_headers()?);
     let id = service::start_session(&s.db, user.id, previous.as_deref()).await?;
@@ -125,12 +117,7 @@ pub async fn update_user(
     takes_calls: Option<String>,
 ) -> Result<User, AppError> {
     let (s, actor) = ssr::signed_in().await?;
-    let patch = patch_from_form(
-        &role,
-        tier.as_deref(),
-        level.as_deref(),
-        takes_calls.is_some(),
-    )?;
+    let patch = patch_from_form(&role, tier.as_deref(), level.as_deref(), takes_calls.is_some())?;
     super::service::change_profile(&s.db, &actor, id, &patch).await
 }
 
@@ -147,18 +134,8 @@ pub async fn create_user(
 ) -> Result<User, AppError> {
     use super::RegistrationInput;
     let (s, actor) = ssr::signed_in().await?;
-    let registration = RegistrationInput {
-        email,
-        password,
-        name,
-    }
-    .validate()?;
-    let patch = patch_from_form(
-        &role,
-        tier.as_deref(),
-        level.as_deref(),
-        takes_calls.is_some(),
-    )?;
+    let registration = RegistrationInput { email, password, name }.validate()?;
+    let patch = patch_from_form(&role, tier.as_deref(), level.as_deref(), takes_calls.is_some())?;
     super::service::create_staff_user(&s.db, &actor, registration, &patch).await
 }
 
@@ -177,11 +154,7 @@ pub fn patch_from_form(
         match value {
             None => None,
             Some("") => Some(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|m: String| errors.add(field, m))
-                .ok(),
+            Some(v) => v.parse().map(Some).map_err(|m: String| errors.add(field, m)).ok(),
         }
     }
     let mut errors = crate::error::FieldErrors::default();
@@ -189,10 +162,5 @@ pub fn patch_from_form(
     let tier = optional(tier, "tier", &mut errors);
     let level = optional(level, "level", &mut errors);
     errors.into_result()?;
-    Ok(ProfilePatch {
-        role,
-        tier,
-        level,
-        takes_calls: Some(takes_calls),
-    })
+    Ok(ProfilePatch { role, tier, level, takes_calls: Some(takes_calls) })
 }

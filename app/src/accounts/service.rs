@@ -1,16 +1,12 @@
 //! Account operations shared by the REST API and the server functions:
 //! registration, sign-in, sessions, API tokens, profile changes.
 
-use super::{
-    check_token_label, store, NewApiToken, Profile, ProfilePatch, Registration, Role, Tier, User,
-};
+use super::{check_token_label, store, NewApiToken, Profile, ProfilePatch, Registration, Role, Tier, User};
 use crate::db::{is_unique_violation, now, Db};
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::retry_after_secs;
 use crate::services::Services;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use http::HeaderMap;
 use rand::RngCore;
@@ -33,9 +29,7 @@ fn argon2() -> Argon2<'static> {
 pub async fn hash_password(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
+        argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
     .map_err(|e| {
@@ -51,11 +45,7 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 pub async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| {
-                argon2()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false)
     })
     .await
@@ -68,9 +58,7 @@ async fn dummy_hash() -> &'static str {
     if let Some(h) = DUMMY.get() {
         return h;
     }
-    let h = hash_password("not a real password, only for timing".into())
-        .await
-        .unwrap_or_default();
+    let h = hash_password("not a real password, only for timing".into()).await.unwrap_or_default();
     DUMMY.get_or_init(|| h)
 }
 
@@ -85,13 +73,7 @@ fn random_hex(bytes: usize) -> String {
 }
 
 /// Creates a user; a taken email answers 409.
-pub async fn create_user(
-    db: &Db,
-    email: &str,
-    name: &str,
-    password: String,
-    profile: &Profile,
-) -> AppResult<User> {
+pub async fn create_user(db: &Db, email: &str, name: &str, password: String, profile: &Profile) -> AppResult<User> {
     super::check_profile(profile)?;
     let hash = hash_password(password).await?;
     match store::insert_user(&db.pool, email, name, &hash, profile).await {
@@ -103,19 +85,12 @@ pub async fn create_user(
 
 fn email_taken() -> AppError {
     let mut e = AppError::conflict("email_taken", "An account with this email already exists.");
-    e.fields.insert(
-        "email".into(),
-        "An account with this email already exists. Sign in instead?".into(),
-    );
+    e.fields.insert("email".into(), "An account with this email already exists. Sign in instead?".into());
     e
 }
 
 /// Self-service sign-up: a general-tier customer.
-pub async fn register(
-    services: &Services,
-    ip: IpAddr,
-    registration: Registration,
-) -> AppResult<User> {
+pub async fn register(services: &Services, ip: IpAddr, registration: Registration) -> AppResult<User> {
     services
         .limits
         .register
@@ -133,25 +108,12 @@ pub async fn register(
 
 /// Checks an email and password. Wrong email and wrong password look the same
 /// to the client, and take the same time.
-pub async fn authenticate(
-    services: &Services,
-    ip: IpAddr,
-    email: &str,
-    password: &str,
-) -> AppResult<User> {
+pub async fn authenticate(services: &Services, ip: IpAddr, email: &str, password: &str) -> AppResult<User> {
     let email = email.trim().to_lowercase();
     let now = Instant::now();
     let limited = |wait| AppError::rate_limited(retry_after_secs(wait));
-    services
-        .limits
-        .sign_in_ip
-        .check(&ip.to_string(), now)
-        .map_err(limited)?;
-    services
-        .limits
-        .sign_in
-        .check(&format!("{ip}|{email}"), now)
-        .map_err(limited)?;
+    services.limits.sign_in_ip.check(&ip.to_string(), now).map_err(limited)?;
+    services.limits.sign_in.check(&format!("{ip}|{email}"), now).map_err(limited)?;
     if password.is_empty() || password.chars().count() > super::PASSWORD_MAX {
         return Err(invalid_credentials());
     }
@@ -171,11 +133,7 @@ pub async fn authenticate(
 }
 
 fn invalid_credentials() -> AppError {
-    AppError::new(
-        401,
-        "invalid_credentials",
-        "That email and password do not match an account.",
-    )
+    AppError::new(401, "invalid_credentials", "That email and password do not match an account.")
 }
 
 /// Starts a new session (a fresh random id every sign-in) and ends the old one.
@@ -203,10 +161,7 @@ pub fn session_cookie(session_id: &str, secure: bool) -> String {
 }
 
 pub fn clear_session_cookie(secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", if secure { "; Secure" } else { "" })
 }
 
 /// The session id from a Cookie header, if any.
@@ -259,23 +214,14 @@ pub async fn revoke_token(db: &Db, user: &User, token_id: i64) -> AppResult<()> 
 }
 
 /// A manager changes someone's role, tier, level or call duty.
-pub async fn change_profile(
-    db: &Db,
-    actor: &User,
-    target_id: i64,
-    patch: &ProfilePatch,
-) -> AppResult<User> {
+pub async fn change_profile(db: &Db, actor: &User, target_id: i64, patch: &ProfilePatch) -> AppResult<User> {
     if !actor.role.is_manager() {
         return Err(AppError::forbidden());
     }
-    let target = store::user_by_id(db, target_id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let target = store::user_by_id(db, target_id).await?.ok_or_else(AppError::not_found)?;
     let profile = super::apply_patch(Profile::of(&target), patch)?;
     super::may_change_profile(actor, &target, &profile)?;
-    store::update_profile(db, target_id, &profile)
-        .await?
-        .ok_or_else(AppError::not_found)
+    store::update_profile(db, target_id, &profile).await?.ok_or_else(AppError::not_found)
 }
 
 /// A manager creates a user of any role they may grant.
@@ -293,33 +239,17 @@ pub async fn create_staff_user(
     if actor.role != Role::Admin && profile.role == Role::Admin {
         return Err(AppError::forbidden());
     }
-    create_user(
-        db,
-        &registration.email,
-        &registration.name,
-        registration.password,
-        &profile,
-    )
-    .await
+    create_user(db, &registration.email, &registration.name, registration.password, &profile).await
 }
 
 /// On first start: creates the configured admin when no admin exists yet.
 pub async fn ensure_admin(db: &Db, email: &str, password: &str) -> Result<bool, String> {
-    if store::any_user_with_role(db, Role::Admin)
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    if store::any_user_with_role(db, Role::Admin).await.map_err(|e| e.to_string())? {
         return Ok(false);
     }
     let email = super::normalize_email(email).map_err(|m| format!("SUPPORTAL_ADMIN_EMAIL: {m}"))?;
-    super::check_password(password, &email)
-        .map_err(|m| format!("SUPPORTAL_ADMIN_PASSWORD: {m}"))?;
-    let profile = Profile {
-        role: Role::Admin,
-        tier: None,
-        level: None,
-        takes_calls: false,
-    };
+    super::check_password(password, &email).map_err(|m| format!("SUPPORTAL_ADMIN_PASSWORD: {m}"))?;
+    let profile = Profile { role: Role::Admin, tier: None, level: None, takes_calls: false };
     create_user(db, &email, "Administrator", password.to_string(), &profile)
         .await
         .map_err(|e| format!("could not create the admin: {}", e.message))?;
@@ -333,10 +263,7 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.append(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
+            h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
         }
         h
     }
@@ -345,27 +272,15 @@ mod tests {
     fn reads_the_session_cookie_among_others() {
         let h = headers(&[("cookie", "theme=dark; supportal_session=abc123; x=y")]);
         assert_eq!(session_id_from(&h).as_deref(), Some("abc123"));
-        assert_eq!(
-            session_id_from(&headers(&[("cookie", "supportal_session=")])),
-            None
-        );
+        assert_eq!(session_id_from(&headers(&[("cookie", "supportal_session=")])), None);
         assert_eq!(session_id_from(&headers(&[])), None);
     }
 
     #[test]
     fn reads_bearer_tokens_case_insensitively() {
-        assert_eq!(
-            bearer_from(&headers(&[("authorization", "Bearer sp_x")])),
-            Some("sp_x")
-        );
-        assert_eq!(
-            bearer_from(&headers(&[("authorization", "bearer sp_y")])),
-            Some("sp_y")
-        );
-        assert_eq!(
-            bearer_from(&headers(&[("authorization", "Basic abc")])),
-            None
-        );
+        assert_eq!(bearer_from(&headers(&[("authorization", "Bearer sp_x")])), Some("sp_x"));
+        assert_eq!(bearer_from(&headers(&[("authorization", "bearer sp_y")])), Some("sp_y"));
+        assert_eq!(bearer_from(&headers(&[("authorization", "Basic abc")])), None);
     }
 
     #[test]

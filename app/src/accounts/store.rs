@@ -22,14 +22,8 @@ fn user_from_row(row: &AnyRow) -> Result<User, sqlx::Error> {
         email: row.try_get("email")?,
         name: row.try_get("name")?,
         role: parse::<Role>(&row.try_get::<String, _>("role")?, "role")?,
-        tier: tier
-            .as_deref()
-            .map(|t| parse::<Tier>(t, "tier"))
-            .transpose()?,
-        level: level
-            .as_deref()
-            .map(|l| parse::<Level>(l, "level"))
-            .transpose()?,
+        tier: tier.as_deref().map(|t| parse::<Tier>(t, "tier")).transpose()?,
+        level: level.as_deref().map(|l| parse::<Level>(l, "level")).transpose()?,
         takes_calls: flag(row, "takes_calls")?,
     })
 }
@@ -72,32 +66,22 @@ pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
 }
 
 /// The user and their password hash, for signing in.
-pub async fn credentials_by_email(
-    db: &Db,
-    email: &str,
-) -> Result<Option<(User, String)>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"
-    ))
-    .bind(email)
-    .fetch_optional(&db.pool)
-    .await?;
-    row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash")?)))
-        .transpose()
+pub async fn credentials_by_email(db: &Db, email: &str) -> Result<Option<(User, String)>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash")?))).transpose()
 }
 
 pub async fn any_user_with_role(db: &Db, role: Role) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = $1")
-        .bind(role.as_str())
-        .fetch_one(&db.pool)
-        .await?;
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = $1").bind(role.as_str()).fetch_one(&db.pool).await?;
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
 
 pub async fn count_users(db: &Db) -> Result<i64, sqlx::Error> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
-        .fetch_one(&db.pool)
-        .await?;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&db.pool).await?;
     row.try_get("n")
 }
 
@@ -110,9 +94,8 @@ pub async fn list_users(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<User>, sqlx::Error> {
-    let pattern = query
-        .map(|q| format!("%{}%", q.trim().to_lowercase().replace(['%', '_'], "")))
-        .unwrap_or_else(|| "%".into());
+    let pattern =
+        query.map(|q| format!("%{}%", q.trim().to_lowercase().replace(['%', '_'], ""))).unwrap_or_else(|| "%".into());
     sqlx::query(&format!(
         "SELECT {USER_COLUMNS} FROM users \
          WHERE id > $1 AND (lower(name) LIKE $2 OR email LIKE $2) AND ($3 = '' OR role = $3) \
@@ -129,11 +112,7 @@ pub async fn list_users(
     .collect()
 }
 
-pub async fn update_profile(
-    db: &Db,
-    id: i64,
-    profile: &Profile,
-) -> Result<Option<User>, sqlx::Error> {
+pub async fn update_profile(db: &Db, id: i64, profile: &Profile) -> Result<Option<User>, sqlx::Error> {
     sqlx::query(&format!(
         "UPDATE users SET role = $1, tier = $2, level = $3, takes_calls = $4, updated_at = $5 \
          WHERE id = $6 RETURNING {USER_COLUMNS}"
@@ -162,30 +141,19 @@ pub async fn update_password_hash(db: &Db, id: i64, hash: &str) -> Result<(), sq
 
 // ---- sessions -------------------------------------------------------------
 
-pub async fn insert_session(
-    db: &Db,
-    id_hash: &str,
-    user_id: i64,
-    expires_at: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(id_hash)
-    .bind(user_id)
-    .bind(now())
-    .bind(expires_at)
-    .execute(&db.pool)
-    .await?;
+pub async fn insert_session(db: &Db, id_hash: &str, user_id: i64, expires_at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(now())
+        .bind(expires_at)
+        .execute(&db.pool)
+        .await?;
     Ok(())
 }
 
 pub async fn session_user(db: &Db, id_hash: &str) -> Result<Option<User>, sqlx::Error> {
-    let cols = USER_COLUMNS
-        .split(", ")
-        .map(|c| format!("u.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
     sqlx::query(&format!(
         "SELECT {cols} FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id_hash = $1 AND s.expires_at > $2"
@@ -199,18 +167,12 @@ pub async fn session_user(db: &Db, id_hash: &str) -> Result<Option<User>, sqlx::
 }
 
 pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(id_hash)
-        .execute(&db.pool)
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&db.pool).await?;
     Ok(())
 }
 
 pub async fn delete_expired_sessions(db: &Db) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now())
-        .execute(&db.pool)
-        .await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(&db.pool).await?;
     Ok(done.rows_affected())
 }
 
@@ -262,23 +224,18 @@ pub async fn list_tokens(db: &Db, user_id: i64) -> Result<Vec<ApiToken>, sqlx::E
 
 /// Revokes one of the user's own tokens; false when there is no such live token.
 pub async fn revoke_token(db: &Db, user_id: i64, token_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
-    )
-    .bind(now())
-    .bind(token_id)
-    .bind(user_id)
-    .execute(&db.pool)
-    .await?;
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(token_id)
+            .bind(user_id)
+            .execute(&db.pool)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn token_user(db: &Db, token_hash: &str) -> Result<Option<User>, sqlx::Error> {
-    let cols = USER_COLUMNS
-        .split(", ")
-        .map(|c| format!("u.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
     let row = sqlx::query(&format!(
         "SELECT {cols}, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL"

@@ -27,13 +27,8 @@ pub fn router() -> Router<AppState> {
 
 /// Typed view of a JSON body already read as a value (so it can be hashed for idempotency).
 fn typed<T: DeserializeOwned>(body: Value) -> Result<T, AppError> {
-    serde_json::from_value(body).map_err(|e| {
-        AppError::new(
-            422,
-            "invalid_body",
-            format!("The JSON body does not fit: {e}"),
-        )
-    })
+    serde_json::from_value(body)
+        .map_err(|e| AppError::new(422, "invalid_body", format!("The JSON body does not fit: {e}")))
 }
 
 fn created(value: impl serde::Serialize) -> Result<(StatusCode, Value), AppError> {
@@ -46,10 +41,7 @@ pub struct ClientAddr(pub IpAddr);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(ClientAddr(
             parts
                 .extensions
@@ -67,17 +59,11 @@ async fn register(
     ApiJson(body): ApiJson<Value>,
 ) -> Response {
     let services = state.services.clone();
-    idempotency::once(
-        &state.services.db,
-        &headers,
-        "register",
-        body.to_string().as_bytes(),
-        || async move {
-            let input: RegistrationInput = typed(body)?;
-            let user = service::register(&services, ip, input.validate()?).await?;
-            created(user)
-        },
-    )
+    idempotency::once(&state.services.db, &headers, "register", body.to_string().as_bytes(), || async move {
+        let input: RegistrationInput = typed(body)?;
+        let user = service::register(&services, ip, input.validate()?).await?;
+        created(user)
+    })
     .await
 }
 
@@ -97,33 +83,18 @@ async fn create_token(
 ) -> Response {
     let services = state.services.clone();
     // Scoped by email: one person's keys never replay another's response.
-    let email = body
-        .get("email")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .trim()
-        .to_lowercase();
+    let email = body.get("email").and_then(Value::as_str).unwrap_or_default().trim().to_lowercase();
     let scope = format!("tokens:{email}");
-    idempotency::once(
-        &state.services.db,
-        &headers,
-        &scope,
-        body.to_string().as_bytes(),
-        || async move {
-            let request: TokenRequest = typed(body)?;
-            let user =
-                service::authenticate(&services, ip, &request.email, &request.password).await?;
-            let new = service::create_token(&services.db, &user, &request.label).await?;
-            created(json!({ "token": new.token, "token_info": new.info, "user": user }))
-        },
-    )
+    idempotency::once(&state.services.db, &headers, &scope, body.to_string().as_bytes(), || async move {
+        let request: TokenRequest = typed(body)?;
+        let user = service::authenticate(&services, ip, &request.email, &request.password).await?;
+        let new = service::create_token(&services.db, &user, &request.label).await?;
+        created(json!({ "token": new.token, "token_info": new.info, "user": user }))
+    })
     .await
 }
 
-async fn list_tokens(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> Result<Json<Value>, AppError> {
+async fn list_tokens(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Json<Value>, AppError> {
     let tokens = store::list_tokens(&state.services.db, user.id).await?;
     Ok(Json(json!({ "items": tokens, "next_cursor": null })))
 }
@@ -191,10 +162,7 @@ async fn list_users(
     let (limit, after) = query.page.parse()?;
     let role = match query.role.as_deref() {
         None | Some("") => None,
-        Some(r) => Some(
-            r.parse::<Role>()
-                .map_err(|m| AppError::invalid_field("role", m))?,
-        ),
+        Some(r) => Some(r.parse::<Role>().map_err(|m| AppError::invalid_field("role", m))?),
     };
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let users = store::list_users(&state.services.db, q, role, after, limit + 1).await?;
@@ -207,10 +175,7 @@ async fn get_user(
     Path(id): Path<String>,
 ) -> Result<Json<app::accounts::User>, AppError> {
     let id = id.parse().map_err(|_| AppError::not_found())?;
-    store::user_by_id(&state.services.db, id)
-        .await?
-        .map(Json)
-        .ok_or_else(AppError::not_found)
+    store::user_by_id(&state.services.db, id).await?.map(Json).ok_or_else(AppError::not_found)
 }
 
 #[derive(Deserialize)]
@@ -235,28 +200,18 @@ async fn create_user(
 ) -> Response {
     let db = state.services.db.clone();
     let scope = format!("user:{}:create_user", actor.id);
-    idempotency::once(
-        &state.services.db,
-        &headers,
-        &scope,
-        body.to_string().as_bytes(),
-        || async move {
-            let request: CreateUserRequest = typed(body)?;
-            let registration = RegistrationInput {
-                email: request.email,
-                password: request.password,
-                name: request.name,
-            }
-            .validate()?;
-            let patch = ProfilePatch {
-                role: request.role,
-                tier: request.tier,
-                level: request.level,
-                takes_calls: request.takes_calls,
-            };
-            created(service::create_staff_user(&db, &actor, registration, &patch).await?)
-        },
-    )
+    idempotency::once(&state.services.db, &headers, &scope, body.to_string().as_bytes(), || async move {
+        let request: CreateUserRequest = typed(body)?;
+        let registration =
+            RegistrationInput { email: request.email, password: request.password, name: request.name }.validate()?;
+        let patch = ProfilePatch {
+            role: request.role,
+            tier: request.tier,
+            level: request.level,
+            takes_calls: request.takes_calls,
+        };
+        created(service::create_staff_user(&db, &actor, registration, &patch).await?)
+    })
     .await
 }
 
@@ -267,7 +222,5 @@ async fn update_user(
     ApiJson(patch): ApiJson<ProfilePatch>,
 ) -> Result<Json<app::accounts::User>, AppError> {
     let id = id.parse().map_err(|_| AppError::not_found())?;
-    Ok(Json(
-        service::change_profile(&state.services.db, &actor, id, &patch).await?,
-    ))
+    Ok(Json(service::change_profile(&state.services.db, &actor, id, &patch).await?))
 }

@@ -17,13 +17,7 @@ const ABANDONED_AFTER_SECS: i64 = 60;
 /// Runs `create` at most once per (scope, key). `scope` separates callers
 /// (user id, or the route for anonymous calls); `request` is what makes two
 /// requests "the same".
-pub async fn once<F, Fut>(
-    db: &Db,
-    headers: &HeaderMap,
-    scope: &str,
-    request: &[u8],
-    create: F,
-) -> Response
+pub async fn once<F, Fut>(db: &Db, headers: &HeaderMap, scope: &str, request: &[u8], create: F) -> Response
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<(StatusCode, serde_json::Value), AppError>>,
@@ -31,17 +25,9 @@ where
     let Some(key) = headers.get(HEADER) else {
         return respond(create().await);
     };
-    let Some(key) = key
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN)
-    else {
-        return AppError::invalid_field(
-            "Idempotency-Key",
-            format!("Use 1 to {MAX_KEY_LEN} visible ASCII characters."),
-        )
-        .into_response();
+    let Some(key) = key.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN) else {
+        return AppError::invalid_field("Idempotency-Key", format!("Use 1 to {MAX_KEY_LEN} visible ASCII characters."))
+            .into_response();
     };
     let hash = app::accounts::service::sha256_hex(&String::from_utf8_lossy(request));
     match claim(db, scope, key, &hash).await {
@@ -120,35 +106,22 @@ async fn claim(db: &Db, scope: &str, key: &str, hash: &str) -> Result<Claim, App
         ));
     }
     let body: Option<String> = row.try_get("response")?;
-    let body: serde_json::Value = body
-        .and_then(|b| serde_json::from_str(&b).ok())
-        .unwrap_or_default();
+    let body: serde_json::Value = body.and_then(|b| serde_json::from_str(&b).ok()).unwrap_or_default();
     let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
     let mut response = (status, axum::Json(body)).into_response();
-    response.headers_mut().insert(
-        "idempotent-replayed",
-        http::HeaderValue::from_static("true"),
-    );
+    response.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
     Ok(Claim::Replay(response))
 }
 
-async fn remember(
-    db: &Db,
-    scope: &str,
-    key: &str,
-    status: u16,
-    body: &serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET status = $1, response = $2 WHERE scope = $3 AND key = $4",
-    )
-    .bind(i64::from(status))
-    .bind(body.to_string())
-    .bind(scope)
-    .bind(key)
-    .execute(&db.pool)
-    .await
-    .map(|_| ())
+async fn remember(db: &Db, scope: &str, key: &str, status: u16, body: &serde_json::Value) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE idempotency_keys SET status = $1, response = $2 WHERE scope = $3 AND key = $4")
+        .bind(i64::from(status))
+        .bind(body.to_string())
+        .bind(scope)
+        .bind(key)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
 }
 
 async fn forget(db: &Db, scope: &str, key: &str) -> Result<(), sqlx::Error> {

@@ -45,31 +45,19 @@ where
 
 pub fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => AppError::new(
-            415,
-            "unsupported_media_type",
-            "Send the body as JSON with Content-Type: application/json.",
-        ),
-        JsonRejection::JsonSyntaxError(_) => {
-            AppError::bad_request("malformed_json", "The body is not valid JSON.")
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::new(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json.")
         }
+        JsonRejection::JsonSyntaxError(_) => AppError::bad_request("malformed_json", "The body is not valid JSON."),
         JsonRejection::JsonDataError(e) => {
             // serde's message names the field and what was expected; it is about the
             // client's own input, so it is safe and useful to return.
             let detail = e.body_text();
             let detail = detail.rsplit(": ").next().unwrap_or(&detail).to_string();
-            AppError::new(
-                422,
-                "invalid_body",
-                format!("The JSON body does not fit: {detail}"),
-            )
+            AppError::new(422, "invalid_body", format!("The JSON body does not fit: {detail}"))
         }
         JsonRejection::BytesRejection(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::new(
-                413,
-                "payload_too_large",
-                format!("The body is larger than {} KiB.", MAX_JSON_BYTES / 1024),
-            )
+            AppError::new(413, "payload_too_large", format!("The body is larger than {} KiB.", MAX_JSON_BYTES / 1024))
         }
         _ => AppError::bad_request("bad_request", "The request body could not be read."),
     }
@@ -81,10 +69,7 @@ pub struct CurrentUser(pub User);
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         service::user_from_headers(&state.services.db, &parts.headers)
             .await?
             .map(CurrentUser)
@@ -98,10 +83,7 @@ pub struct Manager(pub User);
 impl FromRequestParts<AppState> for Manager {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
         if user.role.is_manager() {
             Ok(Manager(user))
@@ -128,37 +110,26 @@ impl Page {
             None => DEFAULT_LIMIT,
             Some(raw) => match raw.parse::<i64>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    return Err(AppError::invalid_field(
-                        "limit",
-                        format!("Use a number from 1 to {MAX_LIMIT}."),
-                    ))
-                }
+                _ => return Err(AppError::invalid_field("limit", format!("Use a number from 1 to {MAX_LIMIT}."))),
             },
         };
         let after = match self.cursor.as_deref() {
             None | Some("") => 0,
-            Some(raw) => raw.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                AppError::invalid_field("cursor", "This cursor is not one we gave out.")
-            })?,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| AppError::invalid_field("cursor", "This cursor is not one we gave out."))?,
         };
         Ok((limit, after))
     }
 }
 
 /// `{"items": [...], "next_cursor": ...}` from a page fetched with one extra row.
-pub fn page_of<T: serde::Serialize>(
-    mut items: Vec<T>,
-    limit: i64,
-    id_of: impl Fn(&T) -> i64,
-) -> serde_json::Value {
+pub fn page_of<T: serde::Serialize>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> serde_json::Value {
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
-    let next = if more {
-        items.last().map(|i| id_of(i).to_string())
-    } else {
-        None
-    };
+    let next = if more { items.last().map(|i| id_of(i).to_string()) } else { None };
     serde_json::json!({ "items": items, "next_cursor": next })
 }
 

@@ -23,8 +23,7 @@ pub fn document() -> Value {
     let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 } });
     let limit = json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200, "default": 50 } });
     let cursor = json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } });
-    let id =
-        json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
+    let id = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
     json!({
         "openapi": "3.0.3",
         "info": {

@@ -14,12 +14,12 @@ use futures::FutureExt;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use server::AppState;
 use sqlx::{AnyConnection, Connection, Executor};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use supportal::AppState;
 use tower::ServiceExt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +29,7 @@ pub enum Backend {
 }
 
 pub fn pg_admin_url() -> String {
-    std::env::var("SUPPORTAL_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("SUPPORTAL_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn pg_required() -> bool {
@@ -55,10 +54,7 @@ impl TestResponse {
     }
 
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_string()
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -88,14 +84,7 @@ pub struct Call {
 }
 
 pub fn call(method: Method, path: &str) -> Call {
-    Call {
-        method,
-        path: path.into(),
-        body: None,
-        content_type: None,
-        headers: vec![],
-        ip: None,
-    }
+    Call { method, path: path.into(), body: None, content_type: None, headers: vec![], ip: None }
 }
 
 impl Call {
@@ -132,53 +121,30 @@ impl Call {
 
 impl TestApp {
     pub async fn send(&self, call: Call) -> TestResponse {
-        let mut builder = Request::builder()
-            .method(call.method)
-            .uri(&call.path)
-            .header("host", "127.0.0.1:3000");
+        let mut builder = Request::builder().method(call.method).uri(&call.path).header("host", "127.0.0.1:3000");
         if let Some(ct) = &call.content_type {
             builder = builder.header("content-type", ct);
         }
         for (k, v) in &call.headers {
             builder = builder.header(k, v);
         }
-        let mut request = builder
-            .body(Body::from(call.body.unwrap_or_default()))
-            .expect("request");
+        let mut request = builder.body(Body::from(call.body.unwrap_or_default())).expect("request");
         if let Some(ip) = call.ip {
-            request
-                .extensions_mut()
-                .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+            request.extensions_mut().insert(ConnectInfo(SocketAddr::from((ip, 40000))));
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible router");
+        let response = self.router.clone().oneshot(request).await.expect("infallible router");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        TestResponse {
-            status,
-            headers,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        TestResponse { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
     /// Registers a customer through the API and returns (user json, session id).
     pub async fn register(&self, email: &str, name: &str) -> Value {
         let r = self
-            .send(
-                call(Method::POST, "/api/v1/auth/register").json(serde_json::json!({
-                    "email": email, "password": "a long passphrase", "name": name
-                })),
-            )
+            .send(call(Method::POST, "/api/v1/auth/register").json(serde_json::json!({
+                "email": email, "password": "a long passphrase", "name": name
+            })))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         r.json()
@@ -199,22 +165,16 @@ impl TestApp {
     /// A bearer token for an existing user.
     pub async fn token(&self, email: &str, password: &str) -> String {
         let r = self
-            .send(
-                call(Method::POST, "/api/v1/auth/tokens").json(serde_json::json!({
-                    "email": email, "password": password, "label": "tests"
-                })),
-            )
+            .send(call(Method::POST, "/api/v1/auth/tokens").json(serde_json::json!({
+                "email": email, "password": password, "label": "tests"
+            })))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         r.json()["token"].as_str().expect("token").to_string()
     }
 
     /// Creates a user directly in the database with the given profile.
-    pub async fn create_user(
-        &self,
-        email: &str,
-        profile: app::accounts::Profile,
-    ) -> app::accounts::User {
+    pub async fn create_user(&self, email: &str, profile: app::accounts::Profile) -> app::accounts::User {
         app::accounts::service::create_user(
             &self.state.services.db,
             email,
@@ -230,12 +190,7 @@ impl TestApp {
         use app::accounts::{Level, Profile, Role};
         self.create_user(
             "boss@example.com",
-            Profile {
-                role: Role::Manager,
-                tier: None,
-                level: Some(Level::L4),
-                takes_calls: false,
-            },
+            Profile { role: Role::Manager, tier: None, level: Some(Level::L4), takes_calls: false },
         )
         .await;
         self.token("boss@example.com", "a long passphrase").await
@@ -251,26 +206,14 @@ pub fn leptos_options() -> leptos::config::LeptosOptions {
 }
 
 pub async fn app_for(db: Db, backend: Backend) -> TestApp {
-    let services = Services {
-        db,
-        limits: Arc::new(RateLimits::standard()),
-        secure_cookies: false,
-    };
+    let services = Services { db, limits: Arc::new(RateLimits::standard()), secure_cookies: false };
     let state = AppState::new(services, leptos_options(), None);
-    TestApp {
-        router: server::app(state.clone()),
-        state,
-        backend,
-    }
+    TestApp { router: supportal::app(state.clone()), state, backend }
 }
 
 fn unique_name() -> String {
     use rand::Rng;
-    format!(
-        "supportal_t_{}_{:08x}",
-        std::process::id(),
-        rand::thread_rng().gen::<u32>()
-    )
+    format!("supportal_t_{}_{:08x}", std::process::id(), rand::thread_rng().gen::<u32>())
 }
 
 /// Runs `test` on a fresh database of the given backend, then drops it.
@@ -287,9 +230,7 @@ where
             let url = format!("sqlite://{}/test.db", dir.display());
             let db = Db::connect(&url, 8).await.expect("sqlite");
             db.migrate().await.expect("migrate");
-            let outcome = AssertUnwindSafe(test(app_for(db.clone(), backend).await))
-                .catch_unwind()
-                .await;
+            let outcome = AssertUnwindSafe(test(app_for(db.clone(), backend).await)).catch_unwind().await;
             db.pool.close().await;
             let _ = std::fs::remove_dir_all(&dir);
             if let Err(panic) = outcome {
@@ -307,23 +248,16 @@ where
                 Err(e) => panic!("PostgreSQL required but unreachable at {admin_url}: {e}"),
             };
             let name = unique_name();
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .expect("create database");
+            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
             let url = match admin_url.rsplit_once('/') {
                 Some((base, _)) => format!("{base}/{name}"),
                 None => panic!("SUPPORTAL_TEST_PG_URL needs a database path"),
             };
             let db = Db::connect(&url, 8).await.expect("postgres");
             db.migrate().await.expect("migrate");
-            let outcome = AssertUnwindSafe(test(app_for(db.clone(), backend).await))
-                .catch_unwind()
-                .await;
+            let outcome = AssertUnwindSafe(test(app_for(db.clone(), backend).await)).catch_unwind().await;
             db.pool.close().await;
-            let _ = admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await;
+            let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
             let _ = admin.close().await;
             if let Err(panic) = outcome {
                 std::panic::resume_unwind(panic);

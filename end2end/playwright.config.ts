@@ -1,0 +1,52 @@
+import { defineConfig } from '@playwright/test';
+
+// The portal under test: the release binary on a fresh SQLite database with demo data.
+const port = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+  },
+  projects: [
+    { name: 'phone', use: { viewport: { width: 360, height: 740 }, hasTouch: true, isMobile: true } },
+    { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
+  ],
+  webServer: {
+    command:
+      'rm -rf ../target/e2e && ../target/release/supportal --demo ' +
+      `--bind 127.0.0.1:${port} --database-url sqlite://../target/e2e/supportal.db --site-root ../target/site`,
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      // Many sign-ins from one address in a few seconds: only the tests need this much room.
+      SUPPORTAL_SIGNIN_ATTEMPTS: '1000',
+      SUPPORTAL_REGISTRATIONS_PER_HOUR: '1000',
+      RUST_LOG: 'warn',
+    },
+  },
+});
