@@ -148,6 +148,29 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl AppError {
+    /// The REST API's error body: `{"error": {"code", "message", "fields"}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut body = serde_json::json!({ "code": self.code, "message": self.message });
+        if !self.fields.is_empty() {
+            body["fields"] = serde_json::json!(self.fields);
+        }
+        serde_json::json!({ "error": body })
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let status = http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(self.to_json())).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,28 +200,5 @@ mod tests {
     #[test]
     fn rate_limited_never_says_zero_seconds() {
         assert_eq!(AppError::rate_limited(0).retry_after, Some(1));
-    }
-}
-
-/// The REST API's error body: `{"error": {"code", "message", "fields"}}`.
-impl AppError {
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut body = serde_json::json!({ "code": self.code, "message": self.message });
-        if !self.fields.is_empty() {
-            body["fields"] = serde_json::json!(self.fields);
-        }
-        serde_json::json!({ "error": body })
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl axum::response::IntoResponse for AppError {
-    fn into_response(self) -> axum::response::Response {
-        let status = http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, axum::Json(self.to_json())).into_response();
-        if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
-        }
-        response
     }
 }

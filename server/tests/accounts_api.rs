@@ -244,7 +244,7 @@ async fn sign_in_is_rate_limited_without_locking_out_the_owner(app: TestApp) {
         last = Some(
             app.send(
                 call(Method::POST, "/api/v1/auth/session")
-                    .from_ip(attacker)
+                    .with_ip(attacker)
                     .json(json!({ "email": "victim@example.com", "password": "guess guess guess" })),
             )
             .await,
@@ -259,7 +259,7 @@ async fn sign_in_is_rate_limited_without_locking_out_the_owner(app: TestApp) {
     let r = app
         .send(
             call(Method::POST, "/api/v1/auth/session")
-                .from_ip([198, 51, 100, 7])
+                .with_ip([198, 51, 100, 7])
                 .json(json!({ "email": "victim@example.com", "password": "a long passphrase" })),
         )
         .await;
@@ -271,7 +271,7 @@ async fn registration_is_rate_limited_per_address(app: TestApp) {
     for i in 0..10 {
         let r = app
             .send(
-                call(Method::POST, "/api/v1/auth/register").from_ip(ip).json(
+                call(Method::POST, "/api/v1/auth/register").with_ip(ip).json(
                     json!({ "email": format!("r{i}@example.com"), "password": "a long passphrase", "name": "R" }),
                 ),
             )
@@ -281,7 +281,7 @@ async fn registration_is_rate_limited_per_address(app: TestApp) {
     let r = app
         .send(
             call(Method::POST, "/api/v1/auth/register")
-                .from_ip(ip)
+                .with_ip(ip)
                 .json(json!({ "email": "r10@example.com", "password": "a long passphrase", "name": "R" })),
         )
         .await;

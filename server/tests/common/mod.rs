@@ -113,7 +113,7 @@ impl Call {
         self.header("cookie", &format!("supportal_session={session}"))
     }
 
-    pub fn from_ip(mut self, ip: [u8; 4]) -> Self {
+    pub fn with_ip(mut self, ip: [u8; 4]) -> Self {
         self.ip = Some(ip);
         self
     }
