@@ -16,9 +16,12 @@ fn binary() -> Command {
     c
 }
 
+/// Arguments, environment, and the setting the error must name.
+type BadSetting<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn bad_settings_stop_start_up_with_one_line() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    let cases: [BadSetting; 4] = [
         (&["--bind", "nowhere"], &[], "SUPPORTAL_BIND"),
         (&[], &[("DATABASE_URL", "mysql://db")], "DATABASE_URL"),
         (&[], &[("SUPPORTAL_DEMO", "perhaps")], "SUPPORTAL_DEMO"),
