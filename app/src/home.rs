@@ -64,11 +64,20 @@ fn Welcome(user: User) -> impl IntoView {
         (Role::Admin, _) => "You administer this portal.",
     };
     let cards = match user.role {
+        Role::Customer => vec![
+            ("/tickets/new", "Open a ticket", "See when we will answer before you send it."),
+            ("/tickets", "My tickets", "Follow the response clocks and the conversation live."),
+            ("/account", "Your account", "Your details and personal API tokens."),
+        ],
+        Role::Agent => vec![
+            ("/tickets", "Tickets", "Every ticket with its SLA clocks, updated live."),
+            ("/account", "Your account", "Your details and personal API tokens."),
+        ],
         Role::Manager | Role::Admin => vec![
+            ("/tickets", "Tickets", "Every ticket with its SLA clocks, updated live."),
             ("/admin/users", "Users and roles", "Add agents, set levels, tiers and who takes calls."),
             ("/account", "Your account", "Personal API tokens for integrations."),
         ],
-        _ => vec![("/account", "Your account", "Your details and personal API tokens.")],
     };
     view! {
         <div class="hero">

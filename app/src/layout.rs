@@ -50,10 +50,14 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
     let link = |href, label| NavLink { href, label };
     match user.map(|u| u.role) {
         None => vec![link("/", "Home"), link("/signin", "Sign in"), link("/register", "Create account")],
-        Some(Role::Customer | Role::Agent) => vec![link("/", "Home"), link("/account", "Account")],
-        Some(Role::Manager | Role::Admin) => {
-            vec![link("/", "Home"), link("/admin/users", "Users"), link("/account", "Account")]
-        }
+        Some(Role::Customer) => vec![link("/", "Home"), link("/tickets", "My tickets"), link("/account", "Account")],
+        Some(Role::Agent) => vec![link("/", "Home"), link("/tickets", "Tickets"), link("/account", "Account")],
+        Some(Role::Manager | Role::Admin) => vec![
+            link("/", "Home"),
+            link("/tickets", "Tickets"),
+            link("/admin/users", "Users"),
+            link("/account", "Account"),
+        ],
     }
 }
 

@@ -3,14 +3,22 @@
 
 #![recursion_limit = "256"]
 
+mod text_enum;
+
 pub mod accounts;
 pub mod error;
 pub mod home;
 pub mod layout;
+pub mod live;
+pub mod sla;
+pub mod tickets;
+pub mod time;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod events;
 #[cfg(feature = "ssr")]
 pub mod ratelimit;
 #[cfg(feature = "ssr")]
@@ -66,6 +74,7 @@ fn set_content_security_policy() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     layout::provide_auth();
+    live::provide_live();
     let main = NodeRef::<leptos::html::Main>::new();
     // The router would treat "#main" as a navigation; move focus ourselves.
     let skip_to_main = move |ev: leptos::ev::MouseEvent| {
@@ -86,6 +95,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=accounts::pages::RegisterPage/>
                     <Route path=path!("/account") view=accounts::pages::AccountPage/>
                     <Route path=path!("/admin/users") view=accounts::pages::UsersPage/>
+                    <Route path=path!("/tickets") view=tickets::pages::TicketsPage/>
+                    <Route path=path!("/tickets/new") view=tickets::pages::NewTicketPage/>
+                    <Route path=path!("/tickets/:id") view=tickets::pages::TicketPage/>
                 </Routes>
             </main>
             <layout::Footer/>

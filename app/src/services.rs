@@ -9,6 +9,7 @@ use std::sync::Arc;
 pub struct Services {
     pub db: Db,
     pub limits: Arc<RateLimits>,
+    pub events: crate::events::EventBus,
     /// Add `Secure` to cookies (the portal is served over HTTPS).
     pub secure_cookies: bool,
 }

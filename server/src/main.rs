@@ -86,6 +86,7 @@ async fn run(config: Config) -> Result<(), String> {
     let services = Services {
         db: db.clone(),
         limits: Arc::new(RateLimits::new(config.signin_attempts, config.registrations_per_hour)),
+        events: app::events::EventBus::new(),
         secure_cookies: config.secure_cookies(),
     };
     let state = AppState::new(services, leptos_options, config.public_url.clone());

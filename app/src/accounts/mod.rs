@@ -5,8 +5,6 @@
 
 use crate::error::{AppError, AppResult, FieldErrors};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 pub mod pages;
 pub mod server_fns;
@@ -15,58 +13,19 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-macro_rules! string_enum {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(format!(
-                        "Choose one of: {}.",
-                        [$($text),+].join(", ")
-                    )),
-                }
-            }
-        }
-    };
-}
-
-string_enum!(Role {
+crate::text_enum!(Role {
     Customer => "customer",
     Agent => "agent",
     Manager => "manager",
     Admin => "admin",
 });
 
-string_enum!(Tier {
+crate::text_enum!(Tier {
     Platinum => "platinum",
     General => "general",
 });
 
-string_enum!(Level {
+crate::text_enum!(Level {
     L1 => "L1",
     L2 => "L2",
     L3 => "L3",

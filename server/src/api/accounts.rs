@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Typed view of a JSON body already read as a value (so it can be hashed for idempotency).
-fn typed<T: DeserializeOwned>(body: Value) -> Result<T, AppError> {
+pub fn typed<T: DeserializeOwned>(body: Value) -> Result<T, AppError> {
     serde_json::from_value(body)
         .map_err(|e| AppError::new(422, "invalid_body", format!("The JSON body does not fit: {e}")))
 }

@@ -1,8 +1,10 @@
 //! The public REST API under `/api/v1` (see shared API.md and /api/v1/openapi.json).
 
 pub mod accounts;
+pub mod events;
 pub mod idempotency;
 pub mod openapi;
+pub mod tickets;
 
 use crate::AppState;
 use app::accounts::{service, User};
@@ -20,6 +22,8 @@ pub const MAX_JSON_BYTES: usize = 64 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(accounts::router())
+        .merge(tickets::router())
+        .merge(events::router())
         .route("/openapi.json", axum::routing::get(openapi::spec))
         .fallback(|| async { AppError::not_found() })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

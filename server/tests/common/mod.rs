@@ -206,7 +206,12 @@ pub fn leptos_options() -> leptos::config::LeptosOptions {
 }
 
 pub async fn app_for(db: Db, backend: Backend) -> TestApp {
-    let services = Services { db, limits: Arc::new(RateLimits::standard()), secure_cookies: false };
+    let services = Services {
+        db,
+        limits: Arc::new(RateLimits::standard()),
+        events: app::events::EventBus::new(),
+        secure_cookies: false,
+    };
     let state = AppState::new(services, leptos_options(), None);
     TestApp { router: supportal::app(state.clone()), state, backend }
 }

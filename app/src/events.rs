@@ -1,0 +1,132 @@
+//! The event log behind live updates: rows written in the same transaction as
+//! the change, fanned out in-process with a broadcast channel, replayed from
+//! the table when a client resumes with `Last-Event-ID`.
+
+use crate::accounts::User;
+use crate::db::{now, Db};
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
+use tokio::sync::broadcast;
+
+/// One event as stored and as sent over SSE.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: i64,
+    pub kind: String,
+    pub ticket_id: Option<i64>,
+    /// Besides staff, the one customer who may see it (None: staff only).
+    #[serde(skip)]
+    pub requester_id: Option<i64>,
+    /// Internal notes and the like: staff only, whoever the requester is.
+    #[serde(skip)]
+    pub internal: bool,
+    pub payload: serde_json::Value,
+    pub created_at: i64,
+}
+
+impl Event {
+    /// Whether `user` may see this event (the same rule as for the ticket itself).
+    pub fn visible_to(&self, user: &User) -> bool {
+        user.role.is_staff() || (!self.internal && self.requester_id == Some(user.id))
+    }
+}
+
+/// What a change wants to announce; becomes an [`Event`] once stored.
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub ticket_id: Option<i64>,
+    pub requester_id: Option<i64>,
+    pub internal: bool,
+    pub payload: serde_json::Value,
+}
+
+/// In-process fan-out of committed events.
+#[derive(Clone, Debug)]
+pub struct EventBus {
+    sender: broadcast::Sender<Event>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    pub fn new() -> Self {
+        // A slow client that falls this far behind is told to resume from the log.
+        let (sender, _) = broadcast::channel(4096);
+        Self { sender }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+
+    pub fn publish(&self, events: Vec<Event>) {
+        for e in events {
+            let _ = self.sender.send(e);
+        }
+    }
+}
+
+/// Stores an event inside the caller's transaction; publish it after commit.
+pub async fn record(tx: &mut Transaction<'static, Any>, new: NewEvent) -> Result<Event, sqlx::Error> {
+    let at = now();
+    let row = sqlx::query(
+        "INSERT INTO events (kind, ticket_id, requester_id, internal, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(new.kind)
+    .bind(new.ticket_id)
+    .bind(new.requester_id)
+    .bind(i64::from(new.internal))
+    .bind(new.payload.to_string())
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Event {
+        id: row.try_get("id")?,
+        kind: new.kind.to_string(),
+        ticket_id: new.ticket_id,
+        requester_id: new.requester_id,
+        internal: new.internal,
+        payload: new.payload,
+        created_at: at,
+    })
+}
+
+/// Events after `after_id` that `user` may see, oldest first (for resuming).
+pub async fn since(db: &Db, user: &User, after_id: i64, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
+    let staff = i64::from(user.role.is_staff());
+    let rows = sqlx::query(
+        "SELECT id, kind, ticket_id, requester_id, internal, payload, created_at FROM events \
+         WHERE id > $1 AND ($2 = 1 OR (internal = 0 AND requester_id = $3)) ORDER BY id LIMIT $4",
+    )
+    .bind(after_id)
+    .bind(staff)
+    .bind(user.id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let payload: String = r.try_get("payload")?;
+            Ok(Event {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                ticket_id: r.try_get("ticket_id")?,
+                requester_id: r.try_get("requester_id")?,
+                internal: crate::db::flag(r, "internal")?,
+                payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The newest event id, where a fresh client starts.
+pub async fn latest_id(db: &Db) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM events").fetch_one(&db.pool).await?;
+    row.try_get("id")
+}

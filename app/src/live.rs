@@ -1,0 +1,89 @@
+//! Live state shared by every page: a clock that ticks each second in the
+//! browser, and a version number bumped whenever the server announces a change
+//! over SSE (`/api/v1/events`), which pages use to refetch in place.
+
+use leptos::prelude::*;
+
+#[derive(Clone, Copy)]
+pub struct Live {
+    /// Unix seconds, ticking every second once hydrated.
+    pub now: RwSignal<i64>,
+    /// Bumped on every event the signed-in user may see.
+    pub version: RwSignal<u64>,
+}
+
+/// Event kinds the pages react to.
+pub const EVENT_KINDS: &[&str] =
+    &["ticket.created", "ticket.updated", "ticket.message", "ticket.escalated", "sla.at_risk", "sla.breached"];
+
+fn current_seconds() -> i64 {
+    #[cfg(feature = "ssr")]
+    {
+        jiff::Timestamp::now().as_second()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        (js_sys::Date::now() / 1000.0) as i64
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        0
+    }
+}
+
+pub fn provide_live() {
+    let live = Live { now: RwSignal::new(current_seconds()), version: RwSignal::new(0) };
+    provide_context(live);
+    #[cfg(feature = "hydrate")]
+    {
+        let auth = crate::layout::use_auth();
+        Effect::new(move |_| {
+            if let Ok(handle) =
+                set_interval_with_handle(move || live.now.set(current_seconds()), std::time::Duration::from_secs(1))
+            {
+                on_cleanup(move || handle.clear());
+            }
+        });
+        // One stream per signed-in user; the browser resumes it with Last-Event-ID.
+        let stream: StoredValue<Option<web_sys::EventSource>, LocalStorage> = StoredValue::new_local(None);
+        Effect::new(move |_| {
+            let signed_in = auth.current().is_some();
+            stream.update_value(|s| {
+                if let Some(old) = s.take() {
+                    old.close();
+                }
+                if signed_in {
+                    *s = open_stream(live.version);
+                }
+            });
+        });
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn open_stream(version: RwSignal<u64>) -> Option<web_sys::EventSource> {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let source = web_sys::EventSource::new("/api/v1/events").ok()?;
+    let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
+        version.update(|v| *v += 1);
+    });
+    for kind in EVENT_KINDS {
+        let _ = source.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
+    }
+    // The listener lives as long as the page: the stream is closed, not the closure freed.
+    on_event.forget();
+    Some(source)
+}
+
+pub fn use_live() -> Live {
+    use_context::<Live>().unwrap_or_else(|| Live { now: RwSignal::new(current_seconds()), version: RwSignal::new(0) })
+}
+
+pub fn use_now() -> RwSignal<i64> {
+    use_live().now
+}
+
+pub fn use_live_version() -> RwSignal<u64> {
+    use_live().version
+}

@@ -1,0 +1,126 @@
+//! Works out a ticket's two SLA clocks from its row, pauses, the policy table
+//! and the support calendar (loaded once per request).
+
+use super::service::TicketRow;
+use super::{SlaClock, TicketSla};
+use crate::accounts::Tier;
+use crate::db::{rfc3339, Db};
+use crate::sla::{self, BusinessCalendar, ClockInput, Policy, SlaTier};
+use jiff::Timestamp;
+use sqlx::Row;
+
+pub fn sla_tier(tier: Tier) -> SlaTier {
+    match tier {
+        Tier::Platinum => SlaTier::Platinum,
+        Tier::General => SlaTier::General,
+    }
+}
+
+fn ts(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The policy table, holidays and at-risk ratio in force.
+pub struct SlaContext {
+    pub policies: Vec<Policy>,
+    pub support: BusinessCalendar,
+    pub at_risk_ratio: f64,
+}
+
+impl SlaContext {
+    pub async fn load(db: &Db) -> Result<Self, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT tier, priority, first_response_minutes, resolution_minutes, calendar, pause_on_hold FROM sla_policies",
+        )
+        .fetch_all(&db.pool)
+        .await?;
+        let mut policies = Vec::with_capacity(rows.len());
+        for r in rows {
+            let decode = |column: &str, value: String| sqlx::Error::ColumnDecode {
+                index: column.into(),
+                source: format!("unexpected value {value:?}").into(),
+            };
+            let tier: String = r.try_get("tier")?;
+            let priority: String = r.try_get("priority")?;
+            let calendar: String = r.try_get("calendar")?;
+            policies.push(Policy {
+                tier: tier.parse().map_err(|_| decode("tier", tier.clone()))?,
+                priority: priority.parse().map_err(|_| decode("priority", priority.clone()))?,
+                first_response_minutes: r.try_get("first_response_minutes")?,
+                resolution_minutes: r.try_get("resolution_minutes")?,
+                calendar: calendar.parse().map_err(|_| decode("calendar", calendar.clone()))?,
+                pause_on_hold: crate::db::flag(&r, "pause_on_hold")?,
+            });
+        }
+        let holidays = sqlx::query("SELECT day FROM holidays")
+            .fetch_all(&db.pool)
+            .await?
+            .iter()
+            .filter_map(|r| r.try_get::<String, _>("day").ok()?.parse::<jiff::civil::Date>().ok())
+            .collect::<Vec<_>>();
+        Ok(SlaContext {
+            policies,
+            support: BusinessCalendar::support(holidays),
+            at_risk_ratio: sla::DEFAULT_AT_RISK_RATIO,
+        })
+    }
+
+    pub fn policy(&self, tier: Tier, priority: sla::Priority) -> Policy {
+        sla::find_policy(&self.policies, sla_tier(tier), priority).cloned().unwrap_or_else(|| {
+            // The table always has all eight rows (seeded by the migration); fall back to the defaults.
+            sla::default_policies()
+                .into_iter()
+                .find(|p| p.tier == sla_tier(tier) && p.priority == priority)
+                .unwrap_or_else(|| sla::default_policies().remove(0))
+        })
+    }
+
+    /// Both clocks of `row` at `at`, given its resolution-clock pauses.
+    pub fn ticket_sla(&self, row: &TicketRow, pauses: &[(String, i64, Option<i64>)], at: i64) -> TicketSla {
+        let policy = self.policy(row.tier, row.priority);
+        let hours = sla::calendar_for(policy.calendar, &self.support);
+        let now = ts(at);
+        let first = ClockInput {
+            started_at: ts(row.created_at),
+            target_minutes: policy.first_response_minutes,
+            hours,
+            pauses: &[],
+            stopped_at: row.first_response_at.map(ts),
+            at_risk_ratio: self.at_risk_ratio,
+        };
+        let counted: Vec<(Timestamp, Option<Timestamp>)> = pauses
+            .iter()
+            .filter(|(reason, _, _)| reason != "on_hold" || policy.pause_on_hold)
+            .map(|(_, start, end)| (ts(*start), end.map(ts)))
+            .collect();
+        // A resolved ticket's clock has stopped; the pause row keeps the period for a later reopen.
+        let resolution = ClockInput {
+            started_at: ts(row.created_at),
+            target_minutes: policy.resolution_minutes,
+            hours,
+            pauses: &counted,
+            stopped_at: if row.status.is_done() { row.resolved_at.map(ts) } else { None },
+            at_risk_ratio: self.at_risk_ratio,
+        };
+        let open_pause = pauses.iter().rev().find(|(reason, _, end)| end.is_none() && reason != "resolved");
+        let mut resolution_clock = clock(&resolution, policy.resolution_minutes, now);
+        if let (Some((reason, since, _)), sla::SlaState::Paused) = (open_pause, resolution_clock.state) {
+            resolution_clock.paused_since = Some(rfc3339(*since));
+            resolution_clock.paused_reason = Some(reason.clone());
+        }
+        TicketSla { first_response: clock(&first, policy.first_response_minutes, now), resolution: resolution_clock }
+    }
+}
+
+fn clock(input: &ClockInput, target_minutes: i64, now: Timestamp) -> SlaClock {
+    let status = sla::evaluate(input, now);
+    SlaClock {
+        target_minutes,
+        due_at: rfc3339(status.due_at.as_second()),
+        due_epoch: status.due_at.as_second(),
+        state: status.state,
+        remaining_seconds: status.remaining_seconds,
+        paused_since: None,
+        paused_reason: None,
+    }
+}

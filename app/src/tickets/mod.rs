@@ -1,0 +1,306 @@
+//! Tickets: what a customer opens and agents work, with its status rules.
+//! Plain Rust shared by server and browser; storage and I/O in `ssr` submodules.
+
+use crate::error::{AppResult, FieldErrors};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::{Level, Tier};
+pub use crate::sla::{Priority, SlaState};
+
+#[cfg(feature = "ssr")]
+pub mod clocks;
+pub mod pages;
+pub mod server_fns;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+crate::text_enum!(Status {
+    New => "new",
+    Open => "open",
+    PendingCustomer => "pending_customer",
+    OnHold => "on_hold",
+    Resolved => "resolved",
+    Closed => "closed",
+});
+
+crate::text_enum!(Category {
+    Question => "question",
+    Bug => "bug",
+    Integration => "integration",
+    Account => "account",
+    FeatureRequest => "feature_request",
+    Other => "other",
+});
+
+impl Category {
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Question => "General question",
+            Category::Bug => "Something is broken",
+            Category::Integration => "Webhooks, API or exports",
+            Category::Account => "Account or billing",
+            Category::FeatureRequest => "Feature request",
+            Category::Other => "Something else",
+        }
+    }
+}
+
+impl Status {
+    /// Statuses in which nobody is expected to act any more.
+    pub fn is_done(self) -> bool {
+        matches!(self, Status::Resolved | Status::Closed)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::New => "New",
+            Status::Open => "Open",
+            Status::PendingCustomer => "Waiting on you",
+            Status::OnHold => "On hold",
+            Status::Resolved => "Resolved",
+            Status::Closed => "Closed",
+        }
+    }
+}
+
+/// What each priority means, from the support plan, so customers pick honestly.
+pub fn priority_meaning(p: Priority) -> &'static str {
+    match p {
+        Priority::P1 => "Critical: service completely down, data loss or corruption, or a security issue.",
+        Priority::P2 => "High: a major feature is broken, performance problems, or API failures.",
+        Priority::P3 => "Medium: a minor feature issue, a configuration problem, or a user-experience issue.",
+        Priority::P4 => "Low: a feature request, a documentation update, or a general question.",
+    }
+}
+
+/// One SLA clock as the API shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SlaClock {
+    pub target_minutes: i64,
+    pub due_at: String,
+    /// `due_at` as Unix seconds, for countdowns.
+    pub due_epoch: i64,
+    pub state: SlaState,
+    pub remaining_seconds: i64,
+    /// When and why the clock is paused (resolution clock only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TicketSla {
+    pub first_response: SlaClock,
+    pub resolution: SlaClock,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: i64,
+    pub subject: String,
+    pub body: String,
+    pub priority: Priority,
+    pub category: Category,
+    pub status: Status,
+    pub tier: Tier,
+    pub requester_id: i64,
+    pub assignee_id: Option<i64>,
+    pub level: Level,
+    pub created_at: String,
+    pub updated_at: String,
+    pub sla: TicketSla,
+}
+
+#[cfg(feature = "ssr")]
+impl Ticket {
+    pub fn from_row(row: &service::TicketRow, sla: TicketSla) -> Self {
+        use crate::db::rfc3339;
+        Ticket {
+            id: row.id,
+            subject: row.subject.clone(),
+            body: row.body.clone(),
+            priority: row.priority,
+            category: row.category,
+            status: row.status,
+            tier: row.tier,
+            requester_id: row.requester_id,
+            assignee_id: row.assignee_id,
+            level: row.level,
+            created_at: rfc3339(row.created_at),
+            updated_at: rfc3339(row.updated_at),
+            sla,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub from_staff: bool,
+    pub body: String,
+    pub internal: bool,
+    pub created_at: String,
+}
+
+/// List filters (all optional). `assignee: Some(0)` means unassigned.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TicketFilter {
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub tier: Option<Tier>,
+    pub assignee: Option<i64>,
+    pub sla_state: Option<SlaState>,
+    pub q: Option<String>,
+}
+
+/// PATCH body. `assignee_id: null` unassigns.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketPatch {
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    #[serde(default, deserialize_with = "crate::accounts::double_option")]
+    pub assignee_id: Option<Option<i64>>,
+}
+
+pub const SUBJECT_MAX: usize = 200;
+pub const BODY_MAX: usize = 20_000;
+/// A resolved ticket can be reopened by its requester for this long.
+pub const REOPEN_WINDOW_SECS: i64 = 7 * 86_400;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTicketInput {
+    pub subject: String,
+    pub body: String,
+    pub priority: String,
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTicket {
+    pub subject: String,
+    pub body: String,
+    pub priority: Priority,
+    pub category: Category,
+}
+
+fn check_text(raw: &str, what: &str, max: usize) -> Result<String, String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(format!("Enter a {what}."));
+    }
+    if text.chars().count() > max {
+        return Err(format!("A {what} has at most {max} characters."));
+    }
+    Ok(text.to_string())
+}
+
+impl NewTicketInput {
+    pub fn validate(self) -> AppResult<NewTicket> {
+        let mut errors = FieldErrors::default();
+        let subject = check_text(&self.subject, "subject", SUBJECT_MAX).map_err(|m| errors.add("subject", m)).ok();
+        let body = check_text(&self.body, "description", BODY_MAX).map_err(|m| errors.add("body", m)).ok();
+        let priority = self.priority.parse::<Priority>().map_err(|m| errors.add("priority", m)).ok();
+        let category = match self.category.as_deref().map(str::trim) {
+            None | Some("") => Some(Category::Question),
+            Some(c) => c.parse::<Category>().map_err(|m| errors.add("category", m)).ok(),
+        };
+        errors.into_result()?;
+        match (subject, body, priority, category) {
+            (Some(subject), Some(body), Some(priority), Some(category)) => {
+                Ok(NewTicket { subject, body, priority, category })
+            }
+            _ => Err(crate::error::AppError::internal()),
+        }
+    }
+}
+
+pub fn check_message(raw: &str) -> Result<String, String> {
+    check_text(raw, "message", BODY_MAX)
+}
+
+/// Who is changing the status, for [`status_change_allowed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Requester,
+    Staff,
+}
+
+/// Whether `actor` may move a ticket from `from` to `to` at `now`.
+/// Closed is final. Requesters may only resolve, or reopen within 7 days of resolving.
+pub fn status_change_allowed(
+    actor: Actor,
+    from: Status,
+    to: Status,
+    resolved_at: Option<i64>,
+    now: i64,
+) -> Result<(), String> {
+    if from == to {
+        return Ok(());
+    }
+    if from == Status::Closed {
+        return Err("This ticket is closed; open a new one instead.".into());
+    }
+    match actor {
+        Actor::Staff => Ok(()),
+        Actor::Requester => match (from, to) {
+            (_, Status::Resolved) => Ok(()),
+            (Status::Resolved, Status::Open) => match resolved_at {
+                Some(at) if now - at <= REOPEN_WINDOW_SECS => Ok(()),
+                _ => Err("Resolved more than 7 days ago; open a new ticket instead.".into()),
+            },
+            _ => Err("You can mark your ticket resolved, or reopen it within 7 days.".into()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_ticket_validation_names_each_field() {
+        let err =
+            NewTicketInput { subject: " ".into(), body: "".into(), priority: "P9".into(), category: Some("x".into()) }
+                .validate()
+                .unwrap_err();
+        for field in ["subject", "body", "priority", "category"] {
+            assert!(err.field(field).is_some(), "{field}");
+        }
+        let long = NewTicketInput { subject: "s".repeat(201), body: "b".into(), priority: "P1".into(), category: None };
+        assert!(long.validate().unwrap_err().field("subject").unwrap().contains("200"));
+        let ok = NewTicketInput {
+            subject: "  Bot down ".into(),
+            body: "All down".into(),
+            priority: "P1".into(),
+            category: None,
+        }
+        .validate()
+        .unwrap();
+        assert_eq!((ok.subject.as_str(), ok.priority, ok.category), ("Bot down", Priority::P1, Category::Question));
+    }
+
+    #[test]
+    fn status_rules() {
+        use Status::*;
+        let day = 86_400;
+        let cases = [
+            (Actor::Staff, Open, PendingCustomer, None, true),
+            (Actor::Staff, Closed, Open, None, false),
+            (Actor::Requester, Open, Resolved, None, true),
+            (Actor::Requester, Open, OnHold, None, false),
+            (Actor::Requester, Resolved, Open, Some(-6 * day), true),
+            (Actor::Requester, Resolved, Open, Some(-8 * day), false),
+            (Actor::Requester, Closed, Open, Some(-day), false),
+        ];
+        for (actor, from, to, resolved, ok) in cases {
+            assert_eq!(status_change_allowed(actor, from, to, resolved, 0).is_ok(), ok, "{actor:?} {from} → {to}");
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Ticket pages: open a ticket (with the SLA promise shown up front), my
+//! tickets, and one ticket with live SLA countdowns and its conversation.
+
+use super::server_fns::{CreateTicket, ReplyTicket, SetTicketStatus};
+use super::{priority_meaning, Category, Priority, SlaClock, SlaState, Status, Ticket};
+use crate::layout::RequireUser;
+use crate::live::{use_live_version, use_now};
+use crate::time::When;
+use crate::ui::{action_error, field_error, EmptyState, Field, FormError, SubmitButton};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+fn state_label(state: SlaState) -> &'static str {
+    match state {
+        SlaState::OnTrack => "On track",
+        SlaState::AtRisk => "At risk",
+        SlaState::Breached => "Breached",
+        SlaState::Met => "Met",
+        SlaState::Paused => "Paused",
+    }
+}
+
+fn state_class(state: SlaState) -> &'static str {
+    match state {
+        SlaState::OnTrack => "badge on-track",
+        SlaState::AtRisk => "badge at-risk",
+        SlaState::Breached => "badge breached",
+        SlaState::Met => "badge met",
+        SlaState::Paused => "badge paused",
+    }
+}
+
+/// "2 h 05 min", "3 d 4 h", "45 s".
+pub fn humanize(seconds: i64) -> String {
+    let s = seconds.abs();
+    let (d, h, m) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60);
+    if d > 0 {
+        format!("{d} d {h} h")
+    } else if h > 0 {
+        format!("{h} h {m:02} min")
+    } else if m > 0 {
+        format!("{m} min {:02} s", s % 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// A clock's badge and its live countdown to the due time.
+#[component]
+pub fn ClockView(label: &'static str, clock: SlaClock) -> impl IntoView {
+    let now = use_now();
+    let due = clock.due_epoch;
+    let running = matches!(clock.state, SlaState::OnTrack | SlaState::AtRisk);
+    // The server decides states; the browser only notices a deadline passing.
+    let state = move || if running && now.get() >= due { SlaState::Breached } else { clock.state };
+    let countdown = move || {
+        let left = due - now.get();
+        match state() {
+            SlaState::OnTrack | SlaState::AtRisk => format!("due in {}", humanize(left)),
+            SlaState::Breached if running => format!("overdue by {}", humanize(left)),
+            _ => String::new(),
+        }
+    };
+    let paused = clock.paused_since.clone().map(|since| {
+        let why = match clock.paused_reason.as_deref() {
+            Some("pending_customer") => "waiting on your reply",
+            Some("on_hold") => "on hold",
+            _ => "paused",
+        };
+        (why, since)
+    });
+    view! {
+        <div class="clock" data-testid=format!("clock-{}", label.to_lowercase().replace(' ', "-"))>
+            <span class="clock-label">{label}</span>
+            <span class=move || state_class(state())>{move || state_label(state())}</span>
+            <span class="countdown" aria-live="off">{countdown}</span>
+            {paused.map(|(why, since)| view! { <span class="muted">{why} " since " <When rfc3339=since/></span> })}
+            {(!matches!(clock.state, SlaState::Paused)).then(|| view! {
+                <span class="muted">"target " <When epoch=due/></span>
+            })}
+        </div>
+    }
+}
+
+#[component]
+pub fn TicketsPage() -> impl IntoView {
+    view! {
+        <Title text="Tickets"/>
+        <section class="page">
+            <RequireUser>
+                <TicketList/>
+            </RequireUser>
+        </section>
+    }
+}
+
+#[component]
+fn TicketList() -> impl IntoView {
+    let user = expect_context::<crate::accounts::User>();
+    let live = use_live_version();
+    let tickets = Resource::new(move || live.get(), |_| super::server_fns::list_tickets());
+    let customer = !user.role.is_staff();
+    view! {
+        <div class="page-head">
+            <h1>{if customer { "My tickets" } else { "Tickets" }}</h1>
+            {customer.then(|| view! { <A href="/tickets/new" attr:class="button primary">"Open a ticket"</A> })}
+        </div>
+        <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Loading tickets…"</p> }>
+            {move || tickets.get().map(|result| match result {
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! {
+                    <EmptyState title="No tickets yet">
+                        <p>"When something needs our help, open a ticket and watch the response clock here."</p>
+                    </EmptyState>
+                }.into_any(),
+                Ok(list) => view! {
+                    <ul class="ticket-list" data-testid="ticket-list">
+                        {list.into_iter().map(|t| view! { <TicketRow ticket=t/> }).collect_view()}
+                    </ul>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn TicketRow(ticket: Ticket) -> impl IntoView {
+    let href = format!("/tickets/{}", ticket.id);
+    view! {
+        <li class="ticket-row">
+            <div class="ticket-title">
+                <span class=format!("priority-chip {}", ticket.priority.as_str().to_lowercase())>{ticket.priority.as_str()}</span>
+                <A href=href>{ticket.subject.clone()}</A>
+                <span class="muted">"#" {ticket.id} " · " {ticket.status.label()}</span>
+            </div>
+            <div class="clocks">
+                <ClockView label="First response" clock=ticket.sla.first_response.clone()/>
+                <ClockView label="Resolution" clock=ticket.sla.resolution.clone()/>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+pub fn NewTicketPage() -> impl IntoView {
+    view! {
+        <Title text="Open a ticket"/>
+        <section class="page narrow-wide">
+            <h1>"Open a ticket"</h1>
+            <RequireUser>
+                <NewTicketForm/>
+            </RequireUser>
+        </section>
+    }
+}
+
+#[component]
+fn NewTicketForm() -> impl IntoView {
+    let create = ServerAction::<CreateTicket>::new();
+    let error = action_error(create);
+    let priority = RwSignal::new(Priority::P3);
+    let preview = Resource::new(move || priority.get(), |p| super::server_fns::sla_preview(p.as_str().to_string()));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(ticket)) = create.value().get() {
+            navigate(&format!("/tickets/{}", ticket.id), Default::default());
+        }
+    });
+    let priority_error = field_error(error, "priority");
+    let category_error = field_error(error, "category");
+    let body_error = field_error(error, "body");
+    view! {
+        <ActionForm action=create attr:class="stack" attr:novalidate=true>
+            <FormError error/>
+            <Field name="subject" label="Subject" required=true maxlength=200 hint="One line: what is wrong or what you need." error=field_error(error, "subject")/>
+            <div class="field">
+                <label for="category">"Category"</label>
+                <select id="category" name="category">
+                    {Category::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
+                </select>
+                <p class="field-error" aria-live="polite">{move || category_error.get()}</p>
+            </div>
+            <fieldset class="field priorities">
+                <legend>"Priority"</legend>
+                {Priority::ALL.iter().map(|p| {
+                    let p = *p;
+                    let id = format!("priority-{}", p.as_str());
+                    view! {
+                        <div class="priority-option">
+                            <input type="radio" id=id.clone() name="priority" value=p.as_str()
+                                checked=move || priority.get() == p
+                                on:change=move |_| priority.set(p)/>
+                            <label for=id>
+                                <strong>{p.as_str()}</strong>
+                                <span class="meaning">{priority_meaning(p)}</span>
+                            </label>
+                        </div>
+                    }
+                }).collect_view()}
+                <p class="field-error" aria-live="polite">{move || priority_error.get()}</p>
+            </fieldset>
+            <div class="callout info" data-testid="sla-preview" aria-live="polite">
+                <Transition fallback=|| view! { <span>"Working out when we will answer…"</span> }>
+                    {move || preview.get().map(|r| match r {
+                        Ok(p) => view! {
+                            <p>"First reply expected by " <strong><When epoch=p.first_response_epoch/></strong></p>
+                            <p>"Resolution by " <strong><When epoch=p.resolution_epoch/></strong></p>
+                            <p class="muted">{if p.calendar == "24x7" { "Counted around the clock." } else { "Counted in support hours (Mon–Fri 09:00–18:00, Sat 10:00–16:00 Eastern)." }}</p>
+                        }.into_any(),
+                        Err(e) => view! { <p>{e.message}</p> }.into_any(),
+                    })}
+                </Transition>
+            </div>
+            <div class="field" class:has-error=move || body_error.get().is_some()>
+                <label for="body">"Description"<span class="required" aria-hidden="true">" *"</span></label>
+                <textarea id="body" name="body" rows="8" maxlength="20000" required=true
+                    aria-invalid=move || body_error.get().is_some().to_string()
+                    aria-describedby="body-error"></textarea>
+                <p class="field-error" id="body-error" aria-live="polite">{move || body_error.get()}</p>
+            </div>
+            <SubmitButton label="Open ticket" busy_label="Opening…" pending=create.pending()/>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn TicketPage() -> impl IntoView {
+    view! {
+        <section class="page">
+            <RequireUser>
+                <TicketDetail/>
+            </RequireUser>
+        </section>
+    }
+}
+
+#[component]
+fn TicketDetail() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let live = use_live_version();
+    let reply = ServerAction::<ReplyTicket>::new();
+    let set_status = ServerAction::<SetTicketStatus>::new();
+    let ticket = Resource::new(
+        move || (id(), live.get(), reply.version().get(), set_status.version().get()),
+        |(id, ..)| super::server_fns::get_ticket(id),
+    );
+    let reply_error = action_error(reply);
+    let status_error = action_error(set_status);
+    view! {
+        <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Loading ticket…"</p> }>
+            {move || ticket.get().map(|result| match result {
+                Err(e) if e.status == 404 => view! { <crate::layout::NotFound/> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Ok((t, messages)) => {
+                    let id = t.id;
+                    let can_reopen = t.status == Status::Resolved;
+                    let can_resolve = !t.status.is_done();
+                    view! {
+                        <Title text=t.subject.clone()/>
+                        <p><A href="/tickets">"← All tickets"</A></p>
+                        <h1 data-testid="ticket-subject">{t.subject.clone()}</h1>
+                        <p class="ticket-meta">
+                            <span class=format!("priority-chip {}", t.priority.as_str().to_lowercase())>{t.priority.as_str()}</span>
+                            <span data-testid="ticket-status">{t.status.label()}</span>
+                            <span class="muted">"#" {t.id} " · opened " <When rfc3339=t.created_at.clone()/></span>
+                        </p>
+                        <div class="clocks panel">
+                            <ClockView label="First response" clock=t.sla.first_response.clone()/>
+                            <ClockView label="Resolution" clock=t.sla.resolution.clone()/>
+                        </div>
+                        <h2>"Conversation"</h2>
+                        <ol class="conversation" data-testid="conversation">
+                            <li class="message from-customer">
+                                <p class="message-head"><strong>"You wrote"</strong></p>
+                                <p class="message-body">{t.body.clone()}</p>
+                            </li>
+                            {messages.into_iter().map(|m| view! {
+                                <li class="message" class:from-staff=m.from_staff class:internal=m.internal>
+                                    <p class="message-head">
+                                        <strong>{m.author_name.clone()}</strong>
+                                        {m.from_staff.then_some(view! { <span class="role-chip">"Support"</span> })}
+                                        <span class="muted"><When rfc3339=m.created_at.clone()/></span>
+                                    </p>
+                                    <p class="message-body">{m.body.clone()}</p>
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                        {(!t.status.is_done() || t.status == Status::Resolved).then(|| view! {
+                            <ActionForm action=reply attr:class="stack reply-form" attr:novalidate=true>
+                                <input type="hidden" name="id" value=id/>
+                                <div class="field" class:has-error=move || field_error(reply_error, "body").get().is_some()>
+                                    <label for="reply-body">"Reply"</label>
+                                    <textarea id="reply-body" name="body" rows="4" maxlength="20000" aria-describedby="reply-error"></textarea>
+                                    <p class="field-error" id="reply-error" aria-live="polite">{move || field_error(reply_error, "body").get()}</p>
+                                </div>
+                                <SubmitButton label="Send reply" busy_label="Sending…" pending=reply.pending()/>
+                            </ActionForm>
+                        })}
+                        <div class="actions">
+                            {can_resolve.then(|| view! {
+                                <ActionForm action=set_status attr:class="inline-form">
+                                    <input type="hidden" name="id" value=id/>
+                                    <input type="hidden" name="status" value="resolved"/>
+                                    <button type="submit" class="button">"Mark resolved"</button>
+                                </ActionForm>
+                            })}
+                            {can_reopen.then(|| view! {
+                                <ActionForm action=set_status attr:class="inline-form">
+                                    <input type="hidden" name="id" value=id/>
+                                    <input type="hidden" name="status" value="open"/>
+                                    <button type="submit" class="button">"Reopen"</button>
+                                </ActionForm>
+                            })}
+                        </div>
+                        <FormError error=status_error/>
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,482 @@
+//! Ticket operations (server only): every change runs in one write
+//! transaction together with its history row and its event.
+
+use super::clocks::SlaContext;
+use super::{check_message, status_change_allowed, Actor, Category, NewTicket, Priority, Status};
+use super::{Message, Ticket, TicketFilter, TicketPatch};
+use crate::accounts::{Level, Role, Tier, User};
+use crate::db::{flag, now, Db};
+use crate::error::{AppError, AppResult};
+use crate::events::{self, Event, EventBus, NewEvent};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+const TICKET_COLUMNS: &str = "id, subject, body, priority, category, status, tier, requester_id, assignee_id, level, \
+     created_at, updated_at, first_response_at, resolved_at, version";
+
+/// A ticket as stored, before its SLA clocks are worked out.
+#[derive(Clone, Debug)]
+pub struct TicketRow {
+    pub id: i64,
+    pub subject: String,
+    pub body: String,
+    pub priority: Priority,
+    pub category: Category,
+    pub status: Status,
+    pub tier: Tier,
+    pub requester_id: i64,
+    pub assignee_id: Option<i64>,
+    pub level: Level,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub version: i64,
+}
+
+fn parse<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
+    let value: String = row.try_get(column)?;
+    value.parse().map_err(|_| sqlx::Error::ColumnDecode {
+        index: column.into(),
+        source: format!("unexpected value {value:?}").into(),
+    })
+}
+
+fn ticket_from_row(row: &AnyRow) -> Result<TicketRow, sqlx::Error> {
+    Ok(TicketRow {
+        id: row.try_get("id")?,
+        subject: row.try_get("subject")?,
+        body: row.try_get("body")?,
+        priority: parse(row, "priority")?,
+        category: parse(row, "category")?,
+        status: parse(row, "status")?,
+        tier: parse(row, "tier")?,
+        requester_id: row.try_get("requester_id")?,
+        assignee_id: row.try_get("assignee_id")?,
+        level: parse(row, "level")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        first_response_at: row.try_get("first_response_at")?,
+        resolved_at: row.try_get("resolved_at")?,
+        version: row.try_get("version")?,
+    })
+}
+
+/// Pause intervals (reason, start, end) of the resolution clock, per ticket.
+pub type Pauses = Vec<(String, i64, Option<i64>)>;
+
+async fn pauses_for(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, Pauses>, sqlx::Error> {
+    let mut map: std::collections::HashMap<i64, Pauses> = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(map);
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    // The ids are integers we produced, so inlining them is safe.
+    let rows = sqlx::query(&format!(
+        "SELECT ticket_id, reason, started_at, ended_at FROM sla_pauses WHERE ticket_id IN ({list}) ORDER BY id"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    for r in rows {
+        map.entry(r.try_get("ticket_id")?).or_default().push((
+            r.try_get("reason")?,
+            r.try_get("started_at")?,
+            r.try_get("ended_at")?,
+        ));
+    }
+    Ok(map)
+}
+
+/// Rows → API tickets with their SLA clocks at `at`.
+pub async fn present(db: &Db, rows: Vec<TicketRow>, at: i64) -> AppResult<Vec<Ticket>> {
+    let context = SlaContext::load(db).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut pauses = pauses_for(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let p = pauses.remove(&row.id).unwrap_or_default();
+            Ticket::from_row(&row, context.ticket_sla(&row, &p, at))
+        })
+        .collect())
+}
+
+async fn load_row(db: &Db, id: i64) -> Result<Option<TicketRow>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| ticket_from_row(&r))
+        .transpose()
+}
+
+async fn load_row_tx(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Option<TicketRow>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| ticket_from_row(&r))
+        .transpose()
+}
+
+/// The ticket if `user` may see it; another customer's ticket is "not found".
+pub async fn visible_row(db: &Db, user: &User, id: i64) -> AppResult<TicketRow> {
+    match load_row(db, id).await? {
+        Some(row) if user.role.is_staff() || row.requester_id == user.id => Ok(row),
+        _ => Err(AppError::not_found()),
+    }
+}
+
+pub async fn get(db: &Db, user: &User, id: i64) -> AppResult<Ticket> {
+    let row = visible_row(db, user, id).await?;
+    present(db, vec![row], now()).await?.pop().ok_or_else(AppError::not_found)
+}
+
+async fn history(
+    tx: &mut Transaction<'static, Any>,
+    ticket_id: i64,
+    actor: Option<i64>,
+    kind: &str,
+    change: (Option<&str>, Option<&str>),
+    reason: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO ticket_history (ticket_id, actor_id, kind, from_value, to_value, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(ticket_id)
+    .bind(actor)
+    .bind(kind)
+    .bind(change.0)
+    .bind(change.1)
+    .bind(reason)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn ticket_event(kind: &'static str, row: &TicketRow, internal: bool, extra: serde_json::Value) -> NewEvent {
+    let mut payload = serde_json::json!({ "ticket_id": row.id, "status": row.status, "priority": row.priority });
+    if let (Some(obj), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    NewEvent { kind, ticket_id: Some(row.id), requester_id: Some(row.requester_id), internal, payload }
+}
+
+/// Commits and then tells live listeners.
+async fn commit(tx: Transaction<'static, Any>, bus: &EventBus, events: Vec<Event>) -> AppResult<()> {
+    tx.commit().await?;
+    bus.publish(events);
+    Ok(())
+}
+
+/// A customer opens a ticket. The tier is theirs at this moment.
+pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewTicket) -> AppResult<Ticket> {
+    let tier = match (user.role, user.tier) {
+        (Role::Customer, Some(tier)) => tier,
+        _ => return Err(AppError::new(403, "customers_only", "Only customers open tickets; agents reply to them.")),
+    };
+    let at = now();
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(&format!(
+        "INSERT INTO tickets (subject, body, priority, category, status, tier, requester_id, level, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'new', $5, $6, 'L1', $7, $7) RETURNING {TICKET_COLUMNS}"
+    ))
+    .bind(&new.subject)
+    .bind(&new.body)
+    .bind(new.priority.as_str())
+    .bind(new.category.as_str())
+    .bind(tier.as_str())
+    .bind(user.id)
+    .bind(at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let row = ticket_from_row(&row)?;
+    history(&mut tx, row.id, Some(user.id), "created", (None, Some(row.priority.as_str())), None).await?;
+    let event = events::record(&mut tx, ticket_event("ticket.created", &row, false, serde_json::json!({}))).await?;
+    commit(tx, bus, vec![event]).await?;
+    present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
+}
+
+pub async fn list(db: &Db, user: &User, filter: &TicketFilter, after_id: i64, limit: i64) -> AppResult<Vec<Ticket>> {
+    let only_requester = if user.role.is_staff() { 0 } else { user.id };
+    let pattern = filter.q.as_deref().map(|q| format!("%{}%", q.to_lowercase().replace(['%', '_'], "")));
+    let rows = sqlx::query(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE id > $1 \
+         AND ($2 = 0 OR requester_id = $2) \
+         AND ($3 = '' OR status = $3) AND ($4 = '' OR priority = $4) AND ($5 = '' OR tier = $5) \
+         AND ($6 = -1 OR ($6 = 0 AND assignee_id IS NULL) OR assignee_id = $6) \
+         AND ($7 = '' OR lower(subject) LIKE $7 OR lower(body) LIKE $7) \
+         ORDER BY id LIMIT $8"
+    ))
+    .bind(after_id)
+    .bind(only_requester)
+    .bind(filter.status.map(Status::as_str).unwrap_or(""))
+    .bind(filter.priority.map(Priority::as_str).unwrap_or(""))
+    .bind(filter.tier.map(Tier::as_str).unwrap_or(""))
+    .bind(filter.assignee.unwrap_or(-1))
+    .bind(pattern.unwrap_or_default())
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    let rows = rows.iter().map(ticket_from_row).collect::<Result<Vec<_>, _>>()?;
+    let mut tickets = present(db, rows, now()).await?;
+    if let Some(state) = filter.sla_state {
+        tickets.retain(|t| t.sla.first_response.state == state || t.sla.resolution.state == state);
+    }
+    Ok(tickets)
+}
+
+/// Opens or closes the resolution-clock pause that a status implies.
+async fn sync_pause(
+    tx: &mut Transaction<'static, Any>,
+    ticket_id: i64,
+    to: Status,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sla_pauses SET ended_at = $1 WHERE ticket_id = $2 AND ended_at IS NULL")
+        .bind(at)
+        .bind(ticket_id)
+        .execute(&mut **tx)
+        .await?;
+    let reason = match to {
+        Status::PendingCustomer => "pending_customer",
+        Status::OnHold => "on_hold",
+        Status::Resolved | Status::Closed => "resolved",
+        Status::New | Status::Open => return Ok(()),
+    };
+    sqlx::query("INSERT INTO sla_pauses (ticket_id, reason, started_at) VALUES ($1, $2, $3)")
+        .bind(ticket_id)
+        .bind(reason)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Applies a status change inside `tx` (pause bookkeeping, resolved_at, history).
+async fn change_status(
+    tx: &mut Transaction<'static, Any>,
+    row: &mut TicketRow,
+    to: Status,
+    actor: Option<i64>,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    if row.status == to {
+        return Ok(());
+    }
+    let from = row.status;
+    sync_pause(tx, row.id, to, at).await?;
+    row.resolved_at = match to {
+        Status::Resolved => Some(at),
+        Status::Closed => row.resolved_at.or(Some(at)),
+        _ => None,
+    };
+    row.status = to;
+    history(tx, row.id, actor, "status", (Some(from.as_str()), Some(to.as_str())), None).await
+}
+
+async fn save(tx: &mut Transaction<'static, Any>, row: &mut TicketRow, at: i64) -> Result<(), sqlx::Error> {
+    row.updated_at = at;
+    row.version += 1;
+    sqlx::query(
+        "UPDATE tickets SET status = $1, priority = $2, assignee_id = $3, level = $4, updated_at = $5, \
+         first_response_at = $6, resolved_at = $7, version = $8 WHERE id = $9",
+    )
+    .bind(row.status.as_str())
+    .bind(row.priority.as_str())
+    .bind(row.assignee_id)
+    .bind(row.level.as_str())
+    .bind(at)
+    .bind(row.first_response_at)
+    .bind(row.resolved_at)
+    .bind(row.version)
+    .bind(row.id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn update(db: &Db, bus: &EventBus, user: &User, id: i64, patch: &TicketPatch) -> AppResult<Ticket> {
+    let at = now();
+    let mut tx = db.begin_write().await?;
+    let mut row = match load_row_tx(&mut tx, id).await? {
+        Some(row) if user.role.is_staff() || row.requester_id == user.id => row,
+        _ => return Err(AppError::not_found()),
+    };
+    let actor = if user.role.is_staff() { Actor::Staff } else { Actor::Requester };
+    if actor == Actor::Requester && (patch.priority.is_some() || patch.assignee_id.is_some()) {
+        return Err(AppError::forbidden());
+    }
+    if let Some(to) = patch.status {
+        status_change_allowed(actor, row.status, to, row.resolved_at, at)
+            .map_err(|m| AppError::invalid_field("status", m))?;
+        change_status(&mut tx, &mut row, to, Some(user.id), at).await?;
+    }
+    if let Some(priority) = patch.priority {
+        if priority != row.priority {
+            history(
+                &mut tx,
+                id,
+                Some(user.id),
+                "priority",
+                (Some(row.priority.as_str()), Some(priority.as_str())),
+                None,
+            )
+            .await?;
+            row.priority = priority;
+        }
+    }
+    if let Some(assignee) = patch.assignee_id {
+        if let Some(assignee_id) = assignee {
+            let ok = sqlx::query("SELECT role FROM users WHERE id = $1")
+                .bind(assignee_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get::<String, _>("role"))
+                .transpose()?
+                .is_some_and(|role| role != Role::Customer.as_str());
+            if !ok {
+                return Err(AppError::invalid_field("assignee_id", "Assign the ticket to an agent or manager."));
+            }
+        }
+        if assignee != row.assignee_id {
+            let (from, to) = (row.assignee_id.map(|a| a.to_string()), assignee.map(|a| a.to_string()));
+            history(&mut tx, id, Some(user.id), "assignee", (from.as_deref(), to.as_deref()), None).await?;
+            row.assignee_id = assignee;
+        }
+    }
+    save(&mut tx, &mut row, at).await?;
+    let event = events::record(&mut tx, ticket_event("ticket.updated", &row, false, serde_json::json!({}))).await?;
+    commit(tx, bus, vec![event]).await?;
+    present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
+}
+
+pub async fn messages(db: &Db, user: &User, id: i64) -> AppResult<Vec<Message>> {
+    visible_row(db, user, id).await?;
+    let staff = i64::from(user.role.is_staff());
+    let rows = sqlx::query(
+        "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.body, m.internal, m.created_at \
+         FROM ticket_messages m JOIN users u ON u.id = m.author_id \
+         WHERE m.ticket_id = $1 AND ($2 = 1 OR m.internal = 0) ORDER BY m.id",
+    )
+    .bind(id)
+    .bind(staff)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Message {
+                id: r.try_get("id")?,
+                ticket_id: r.try_get("ticket_id")?,
+                author_id: r.try_get("author_id")?,
+                author_name: r.try_get("author_name")?,
+                from_staff: r.try_get::<String, _>("author_role")? != Role::Customer.as_str(),
+                body: r.try_get("body")?,
+                internal: flag(r, "internal")?,
+                created_at: crate::db::rfc3339(r.try_get("created_at")?),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(AppError::from)
+}
+
+/// A reply. Staff may write internal notes; the first public staff reply stops
+/// the first-response clock; a customer reply to a ticket waiting on them reopens it.
+pub async fn add_message(
+    db: &Db,
+    bus: &EventBus,
+    user: &User,
+    id: i64,
+    body: &str,
+    internal: bool,
+) -> AppResult<Message> {
+    let body = check_message(body).map_err(|m| AppError::invalid_field("body", m))?;
+    if internal && !user.role.is_staff() {
+        return Err(AppError::invalid_field("internal", "Only agents write internal notes."));
+    }
+    let at = now();
+    let mut tx = db.begin_write().await?;
+    let mut row = match load_row_tx(&mut tx, id).await? {
+        Some(row) if user.role.is_staff() || row.requester_id == user.id => row,
+        _ => return Err(AppError::not_found()),
+    };
+    if row.status == Status::Closed {
+        return Err(AppError::conflict("ticket_closed", "This ticket is closed; open a new one instead."));
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO ticket_messages (ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id",
+    )
+    .bind(id)
+    .bind(user.id)
+    .bind(&body)
+    .bind(i64::from(internal))
+    .bind(at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let message_id: i64 = inserted.try_get("id")?;
+    if user.role.is_staff() && !internal {
+        if row.first_response_at.is_none() {
+            row.first_response_at = Some(at);
+            history(&mut tx, id, Some(user.id), "first_response", (None, None), None).await?;
+        }
+        if row.status == Status::New {
+            change_status(&mut tx, &mut row, Status::Open, Some(user.id), at).await?;
+        }
+    } else if !user.role.is_staff() && row.status == Status::PendingCustomer {
+        change_status(&mut tx, &mut row, Status::Open, Some(user.id), at).await?;
+    }
+    save(&mut tx, &mut row, at).await?;
+    let event = events::record(
+        &mut tx,
+        ticket_event("ticket.message", &row, internal, serde_json::json!({ "message_id": message_id })),
+    )
+    .await?;
+    commit(tx, bus, vec![event]).await?;
+    Ok(Message {
+        id: message_id,
+        ticket_id: id,
+        author_id: user.id,
+        author_name: user.name.clone(),
+        from_staff: user.role.is_staff(),
+        body,
+        internal,
+        created_at: crate::db::rfc3339(at),
+    })
+}
+
+/// Staff move a ticket up a level, with a reason that is kept.
+pub async fn escalate(db: &Db, bus: &EventBus, user: &User, id: i64, to: Level, reason: &str) -> AppResult<Ticket> {
+    if !user.role.is_staff() {
+        return Err(AppError::not_found());
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid_field("reason", "Say why the ticket needs the next level."));
+    }
+    if reason.chars().count() > 2000 {
+        return Err(AppError::invalid_field("reason", "A reason has at most 2000 characters."));
+    }
+    let at = now();
+    let mut tx = db.begin_write().await?;
+    let mut row = load_row_tx(&mut tx, id).await?.ok_or_else(AppError::not_found)?;
+    if to <= row.level {
+        return Err(AppError::invalid_field(
+            "to_level",
+            format!("The ticket is already at {}; escalate upwards.", row.level),
+        ));
+    }
+    history(&mut tx, id, Some(user.id), "escalation", (Some(row.level.as_str()), Some(to.as_str())), Some(reason))
+        .await?;
+    row.level = to;
+    save(&mut tx, &mut row, at).await?;
+    let event = events::record(
+        &mut tx,
+        ticket_event("ticket.escalated", &row, true, serde_json::json!({ "level": to, "reason": reason })),
+    )
+    .await?;
+    commit(tx, bus, vec![event]).await?;
+    present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
+}

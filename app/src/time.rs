@@ -1,0 +1,61 @@
+//! Showing instants: Eastern time (the support plan's zone) everywhere, and the
+//! viewer's own time beside it once the browser knows its zone.
+
+use leptos::prelude::*;
+
+/// "Tue Dec 8, 17:00 ET".
+pub fn eastern_label(epoch: i64) -> String {
+    jiff::Timestamp::from_second(epoch)
+        .map(|t| t.to_zoned(crate::sla::eastern().clone()).strftime("%a %b %-d, %H:%M ET").to_string())
+        .unwrap_or_default()
+}
+
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    s.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
+}
+
+/// The viewer's local rendering of `epoch`, when their zone is not Eastern.
+#[cfg(feature = "hydrate")]
+fn local_label(epoch: i64) -> Option<String> {
+    use wasm_bindgen::JsValue;
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+    let zone = js_sys::Reflect::get(&options, &JsValue::from_str("timeZone")).ok()?.as_string()?;
+    if zone == "America/New_York" {
+        return None;
+    }
+    let format = js_sys::Object::new();
+    for (key, value) in [("weekday", "short"), ("hour", "2-digit"), ("minute", "2-digit"), ("timeZoneName", "short")] {
+        let _ = js_sys::Reflect::set(&format, &JsValue::from_str(key), &JsValue::from_str(value));
+    }
+    let date = js_sys::Date::new(&JsValue::from_f64(epoch as f64 * 1000.0));
+    let locale = web_sys::window().and_then(|w| w.navigator().language()).unwrap_or_else(|| "en-US".into());
+    Some(String::from(date.to_locale_string(&locale, &format)))
+}
+
+/// An instant as `<time>`: Eastern time, plus the viewer's own time after hydration.
+#[component]
+pub fn When(#[prop(optional)] epoch: Option<i64>, #[prop(optional, into)] rfc3339: Option<String>) -> impl IntoView {
+    let epoch = epoch.or_else(|| rfc3339.as_deref().and_then(parse_rfc3339)).unwrap_or_default();
+    let iso = jiff::Timestamp::from_second(epoch).map(|t| t.to_string()).unwrap_or_default();
+    let local = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| local.set(local_label(epoch)));
+    view! {
+        <time datetime=iso>
+            {eastern_label(epoch)}
+            {move || local.get().map(|l| view! { <span class="local-time">" (" {l} " your time)"</span> })}
+        </time>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eastern_labels_follow_daylight_saving() {
+        // 2026-07-01 21:00 UTC is 17:00 EDT; 2026-12-01 22:00 UTC is 17:00 EST.
+        assert_eq!(eastern_label(1_782_939_600), "Wed Jul 1, 17:00 ET");
+        assert_eq!(eastern_label(1_796_162_400), "Tue Dec 1, 17:00 ET");
+    }
+}
