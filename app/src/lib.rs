@@ -10,6 +10,7 @@ pub mod error;
 pub mod home;
 pub mod layout;
 pub mod live;
+pub mod settings;
 pub mod sla;
 pub mod tickets;
 pub mod time;
@@ -23,6 +24,8 @@ pub mod events;
 pub mod ratelimit;
 #[cfg(feature = "ssr")]
 pub mod services;
+#[cfg(feature = "ssr")]
+pub mod sla_store;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -95,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=accounts::pages::RegisterPage/>
                     <Route path=path!("/account") view=accounts::pages::AccountPage/>
                     <Route path=path!("/admin/users") view=accounts::pages::UsersPage/>
+                    <Route path=path!("/admin/sla") view=settings::SlaSettingsPage/>
                     <Route path=path!("/tickets") view=tickets::pages::TicketsPage/>
                     <Route path=path!("/tickets/new") view=tickets::pages::NewTicketPage/>
                     <Route path=path!("/tickets/:id") view=tickets::pages::TicketPage/>

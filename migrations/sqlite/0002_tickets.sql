@@ -98,3 +98,15 @@ CREATE TABLE events (
     payload      TEXT    NOT NULL,
     created_at   INTEGER NOT NULL
 );
+
+-- In-portal notifications (the bell); read_at NULL while unread.
+CREATE TABLE notifications (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind       TEXT    NOT NULL,
+    ticket_id  INTEGER REFERENCES tickets (id) ON DELETE CASCADE,
+    text       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    read_at    INTEGER
+);
+CREATE INDEX notifications_user ON notifications (user_id, id);

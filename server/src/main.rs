@@ -89,6 +89,7 @@ async fn run(config: Config) -> Result<(), String> {
         events: app::events::EventBus::new(),
         secure_cookies: config.secure_cookies(),
     };
+    tokio::spawn(app::tickets::monitor::run(db.clone(), services.events.clone()));
     let state = AppState::new(services, leptos_options, config.public_url.clone());
     spawn_session_sweeper(db.clone());
 

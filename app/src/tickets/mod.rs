@@ -9,6 +9,8 @@ pub use crate::sla::{Priority, SlaState};
 
 #[cfg(feature = "ssr")]
 pub mod clocks;
+#[cfg(feature = "ssr")]
+pub mod monitor;
 pub mod pages;
 pub mod server_fns;
 #[cfg(feature = "ssr")]

@@ -11,7 +11,8 @@ use crate::events::{self, Event, EventBus, NewEvent};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-const TICKET_COLUMNS: &str = "id, subject, body, priority, category, status, tier, requester_id, assignee_id, level, \
+pub(super) const TICKET_COLUMNS: &str =
+    "id, subject, body, priority, category, status, tier, requester_id, assignee_id, level, \
      created_at, updated_at, first_response_at, resolved_at, version";
 
 /// A ticket as stored, before its SLA clocks are worked out.
@@ -42,7 +43,7 @@ fn parse<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<T, sqlx::Er
     })
 }
 
-fn ticket_from_row(row: &AnyRow) -> Result<TicketRow, sqlx::Error> {
+pub(super) fn ticket_from_row(row: &AnyRow) -> Result<TicketRow, sqlx::Error> {
     Ok(TicketRow {
         id: row.try_get("id")?,
         subject: row.try_get("subject")?,
@@ -65,7 +66,7 @@ fn ticket_from_row(row: &AnyRow) -> Result<TicketRow, sqlx::Error> {
 /// Pause intervals (reason, start, end) of the resolution clock, per ticket.
 pub type Pauses = Vec<(String, i64, Option<i64>)>;
 
-async fn pauses_for(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, Pauses>, sqlx::Error> {
+pub(super) async fn pauses_for(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, Pauses>, sqlx::Error> {
     let mut map: std::collections::HashMap<i64, Pauses> = std::collections::HashMap::new();
     if ids.is_empty() {
         return Ok(map);
@@ -110,7 +111,7 @@ async fn load_row(db: &Db, id: i64) -> Result<Option<TicketRow>, sqlx::Error> {
         .transpose()
 }
 
-async fn load_row_tx(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Option<TicketRow>, sqlx::Error> {
+pub(super) async fn load_row_tx(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Option<TicketRow>, sqlx::Error> {
     sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
         .bind(id)
         .fetch_optional(&mut **tx)
@@ -132,7 +133,7 @@ pub async fn get(db: &Db, user: &User, id: i64) -> AppResult<Ticket> {
     present(db, vec![row], now()).await?.pop().ok_or_else(AppError::not_found)
 }
 
-async fn history(
+pub(super) async fn history(
     tx: &mut Transaction<'static, Any>,
     ticket_id: i64,
     actor: Option<i64>,
@@ -156,7 +157,7 @@ async fn history(
     Ok(())
 }
 
-fn ticket_event(kind: &'static str, row: &TicketRow, internal: bool, extra: serde_json::Value) -> NewEvent {
+pub(super) fn ticket_event(kind: &'static str, row: &TicketRow, internal: bool, extra: serde_json::Value) -> NewEvent {
     let mut payload = serde_json::json!({ "ticket_id": row.id, "status": row.status, "priority": row.priority });
     if let (Some(obj), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
         obj.extend(more);
@@ -165,7 +166,7 @@ fn ticket_event(kind: &'static str, row: &TicketRow, internal: bool, extra: serd
 }
 
 /// Commits and then tells live listeners.
-async fn commit(tx: Transaction<'static, Any>, bus: &EventBus, events: Vec<Event>) -> AppResult<()> {
+pub(super) async fn commit(tx: Transaction<'static, Any>, bus: &EventBus, events: Vec<Event>) -> AppResult<()> {
     tx.commit().await?;
     bus.publish(events);
     Ok(())
@@ -277,7 +278,7 @@ async fn change_status(
     history(tx, row.id, actor, "status", (Some(from.as_str()), Some(to.as_str())), None).await
 }
 
-async fn save(tx: &mut Transaction<'static, Any>, row: &mut TicketRow, at: i64) -> Result<(), sqlx::Error> {
+pub(super) async fn save(tx: &mut Transaction<'static, Any>, row: &mut TicketRow, at: i64) -> Result<(), sqlx::Error> {
     row.updated_at = at;
     row.version += 1;
     sqlx::query(

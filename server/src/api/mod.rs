@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod events;
 pub mod idempotency;
 pub mod openapi;
+pub mod sla;
 pub mod tickets;
 
 use crate::AppState;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(tickets::router())
         .merge(events::router())
+        .merge(sla::router())
         .route("/openapi.json", axum::routing::get(openapi::spec))
         .fallback(|| async { AppError::not_found() })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
