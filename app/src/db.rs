@@ -31,6 +31,8 @@ impl Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Kept for connections outside the pool (PostgreSQL LISTEN).
+    url: String,
 }
 
 const SQLITE_PRAGMAS: &[&str] = &[
@@ -67,7 +69,7 @@ impl Db {
             Backend::Postgres => options,
         };
         let pool = options.connect(&url).await?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, url })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
@@ -85,6 +87,10 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     pub async fn ping(&self) -> bool {

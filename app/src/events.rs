@@ -3,7 +3,7 @@
 //! the table when a client resumes with `Last-Event-ID`.
 
 use crate::accounts::User;
-use crate::db::{now, Db};
+use crate::db::{now, Backend, Db};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::broadcast;
@@ -41,10 +41,17 @@ pub struct NewEvent {
 }
 
 /// In-process fan-out of committed events.
+///
+/// On SQLite (one instance) a change publishes its events right after commit.
+/// On PostgreSQL the commit carries a `NOTIFY` with the event id instead, and
+/// every instance's [`listen_postgres`] publishes what it hears, its own
+/// changes included, so all instances see the same stream.
 #[derive(Clone, Debug)]
 pub struct EventBus {
     sender: broadcast::Sender<Event>,
 }
+
+pub const CHANNEL: &str = "supportal_events";
 
 impl Default for EventBus {
     fn default() -> Self {
@@ -70,8 +77,21 @@ impl EventBus {
     }
 }
 
-/// Stores an event inside the caller's transaction; publish it after commit.
+/// Publishes committed events in-process, unless PostgreSQL's NOTIFY will.
+pub fn after_commit(db: &Db, bus: &EventBus, events: Vec<Event>) {
+    if db.backend == Backend::Sqlite {
+        bus.publish(events);
+    }
+}
+
+/// Stores an event inside the caller's transaction (with a NOTIFY on
+/// PostgreSQL, delivered on commit); then call [`after_commit`].
 pub async fn record(tx: &mut Transaction<'static, Any>, new: NewEvent) -> Result<Event, sqlx::Error> {
+    if tx.backend_name() == "PostgreSQL" {
+        // Event ids must commit in id order, or a reader resuming after id N could
+        // miss a smaller id committed later. SQLite writers are serialised already.
+        sqlx::query("SELECT pg_advisory_xact_lock(7316001)").execute(&mut **tx).await?;
+    }
     let at = now();
     let row = sqlx::query(
         "INSERT INTO events (kind, ticket_id, requester_id, internal, payload, created_at) \
@@ -85,8 +105,12 @@ pub async fn record(tx: &mut Transaction<'static, Any>, new: NewEvent) -> Result
     .bind(at)
     .fetch_one(&mut **tx)
     .await?;
+    let id: i64 = row.try_get("id")?;
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(id.to_string()).execute(&mut **tx).await?;
+    }
     Ok(Event {
-        id: row.try_get("id")?,
+        id,
         kind: new.kind.to_string(),
         ticket_id: new.ticket_id,
         requester_id: new.requester_id,
@@ -96,37 +120,95 @@ pub async fn record(tx: &mut Transaction<'static, Any>, new: NewEvent) -> Result
     })
 }
 
+fn event_from_row(r: &sqlx::any::AnyRow) -> Result<Event, sqlx::Error> {
+    let payload: String = r.try_get("payload")?;
+    Ok(Event {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        ticket_id: r.try_get("ticket_id")?,
+        requester_id: r.try_get("requester_id")?,
+        internal: crate::db::flag(r, "internal")?,
+        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+const EVENT_COLUMNS: &str = "id, kind, ticket_id, requester_id, internal, payload, created_at";
+
+/// Every event after `after_id`, oldest first (for the PostgreSQL listener).
+pub async fn after(db: &Db, after_id: i64, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id > $1 ORDER BY id LIMIT $2"))
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(event_from_row)
+        .collect()
+}
+
 /// Events after `after_id` that `user` may see, oldest first (for resuming).
 pub async fn since(db: &Db, user: &User, after_id: i64, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
     let staff = i64::from(user.role.is_staff());
-    let rows = sqlx::query(
-        "SELECT id, kind, ticket_id, requester_id, internal, payload, created_at FROM events \
-         WHERE id > $1 AND ($2 = 1 OR (internal = 0 AND requester_id = $3)) ORDER BY id LIMIT $4",
-    )
+    sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE id > $1 AND ($2 = 1 OR (internal = 0 AND requester_id = $3)) \
+         ORDER BY id LIMIT $4"
+    ))
     .bind(after_id)
     .bind(staff)
     .bind(user.id)
     .bind(limit)
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let payload: String = r.try_get("payload")?;
-            Ok(Event {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                ticket_id: r.try_get("ticket_id")?,
-                requester_id: r.try_get("requester_id")?,
-                internal: crate::db::flag(r, "internal")?,
-                payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
+    .await?
+    .iter()
+    .map(event_from_row)
+    .collect()
 }
 
 /// The newest event id, where a fresh client starts.
 pub async fn latest_id(db: &Db) -> Result<i64, sqlx::Error> {
     let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM events").fetch_one(&db.pool).await?;
     row.try_get("id")
+}
+
+/// PostgreSQL: turns NOTIFYs from every instance into in-process events,
+/// starting after `last_id` (read it before spawning, so nothing committed in
+/// between is lost). After a lost connection it replays what it missed from
+/// the log, so nobody connected here misses an event.
+pub async fn listen_postgres(db: Db, bus: EventBus, mut last_id: i64) {
+    use sqlx::postgres::PgListener;
+    loop {
+        let mut listener = match PgListener::connect(db.url()).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = %e, "event listener cannot connect; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(CHANNEL).await {
+            tracing::warn!(error = %e, "LISTEN failed; retrying");
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            continue;
+        }
+        loop {
+            // Catch up from the log (also covers ids whose NOTIFY was missed).
+            match after(&db, last_id, 1000).await {
+                Ok(missed) => {
+                    if let Some(last) = missed.last() {
+                        last_id = last.id;
+                    }
+                    bus.publish(missed);
+                }
+                Err(e) => tracing::warn!(error = %e, "event replay failed"),
+            }
+            match listener.recv().await {
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "event listener lost its connection; reconnecting");
+                    break;
+                }
+            }
+        }
+    }
 }

@@ -137,10 +137,44 @@ fn UserBadge(user: User) -> impl IntoView {
     }
 }
 
+/// "Support open now — closes 18:00 ET" / "Support closed — opens Monday 09:00 ET", kept current.
+#[component]
+pub fn SupportHours() -> impl IntoView {
+    let now = crate::live::use_now();
+    let generation = RwSignal::new(0u32);
+    let hours = Resource::new(move || generation.get(), |_| crate::tickets::server_fns::support_hours());
+    // Ask again once the announced change has happened.
+    Effect::new(move |_| {
+        if let Some(Ok((_, Some(next)))) = hours.get() {
+            if now.get() >= next {
+                generation.update(|g| *g += 1);
+            }
+        }
+    });
+    view! {
+        <p class="support-hours" data-testid="support-hours" aria-live="polite">
+            <Transition fallback=|| "Support hours…">
+                {move || hours.get().map(|r| match r {
+                    Ok((true, next)) => format!(
+                        "Support open now{}",
+                        next.map(|n| format!(" — closes {}", crate::time::eastern_short(n, now.get_untracked()))).unwrap_or_default()
+                    ),
+                    Ok((false, next)) => format!(
+                        "Support closed{}",
+                        next.map(|n| format!(" — opens {}", crate::time::eastern_short(n, now.get_untracked()))).unwrap_or_default()
+                    ),
+                    Err(_) => String::new(),
+                })}
+            </Transition>
+        </p>
+    }
+}
+
 #[component]
 pub fn Footer() -> impl IntoView {
     view! {
         <footer class="site-footer">
+            <SupportHours/>
             <p>"Supportal · support that keeps its promises"</p>
         </footer>
     }

@@ -4,7 +4,7 @@
 use crate::error::AppError;
 use crate::layout::RequireUser;
 use crate::sla::{CalendarKind, Policy};
-use crate::ui::SubmitButton;
+use crate::ui::{FormError, SubmitButton};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,7 @@ impl PolicyForm {
                 return None;
             }
         };
-        let field = |column| crate::sla_store::policy_field(tier, priority, column);
+        let field = |column: &str| crate::sla_store::policy_field(tier, priority, column);
         let minutes = |raw: &str, column: &str, errors: &mut crate::error::FieldErrors| {
             let parsed = raw.trim().parse::<i64>().ok();
             if parsed.is_none() {
@@ -157,7 +157,7 @@ fn PolicyEditor() -> impl IntoView {
                 {move || policies.get().map(|result| match result {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                     Ok(rows) => view! {
-                        <ActionForm action=save attr:class="stack" attr:novalidate=true attr:data-testid="sla-policies-form">
+                        <ActionForm action=save attr:class="stack" attr:novalidate=true>
                             <ErrorSummary error/>
                             <div class="table-scroll">
                                 <table>
@@ -277,7 +277,14 @@ fn PolicyRow(index: usize, policy: Policy, error: Signal<Option<AppError>>) -> i
 #[component]
 fn HolidayEditor() -> impl IntoView {
     let save = ServerAction::<SaveSlaHolidays>::new();
-    let holidays = Resource::new(move || save.version().get(), |_| sla_holidays());
+    // Reload the (sorted, de-duplicated) list after each successful save only: a refused one keeps the text.
+    let saves = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            saves.update(|n| *n += 1);
+        }
+    });
+    let holidays = Resource::new(move || saves.get(), |_| sla_holidays());
     let error = crate::ui::action_error(save);
     let holidays_error = error_for(error, "holidays".to_string());
     let saved = move || save.value().get().and_then(Result::ok).map(|_| "Saved.");
@@ -285,7 +292,8 @@ fn HolidayEditor() -> impl IntoView {
         <section class="panel" aria-labelledby="sla-holidays-heading">
             <h2 id="sla-holidays-heading">"Holidays"</h2>
             <p class="hint">"Support hours and live chat are closed on these days (America/New_York)."</p>
-            <ActionForm action=save attr:class="stack" attr:novalidate=true attr:data-testid="sla-holidays-form">
+            <ActionForm action=save attr:class="stack" attr:novalidate=true>
+                <FormError error/>
                 <div class="field" class:has-error=move || holidays_error.get().is_some()>
                     <label for="sla-holidays">"Holidays, one YYYY-MM-DD per line"</label>
                     <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Loading holidays…"</p> }>

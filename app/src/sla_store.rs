@@ -67,10 +67,15 @@ pub async fn load_policies_and_calendar(db: &Db) -> Result<(Vec<Policy>, Busines
 
 /// The row for `tier`/`priority`, falling back to the spec's default when the table lacks it.
 pub fn policy_or_default(policies: &[Policy], tier: SlaTier, priority: Priority) -> Policy {
-    sla::find_policy(policies, tier, priority)
-        .or_else(|| sla::find_policy(&sla::default_policies(), tier, priority))
-        .cloned()
-        .unwrap_or_else(|| Policy { tier, priority, ..sla::default_policies().remove(0) })
+    if let Some(policy) = sla::find_policy(policies, tier, priority) {
+        return policy.clone();
+    }
+    let defaults = sla::default_policies();
+    sla::find_policy(&defaults, tier, priority).cloned().unwrap_or_else(|| Policy {
+        tier,
+        priority,
+        ..sla::default_policies().remove(0)
+    })
 }
 
 /// The form/API field name of one policy column, e.g. `platinum.P1.resolution_minutes`.

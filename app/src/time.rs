@@ -10,6 +10,22 @@ pub fn eastern_label(epoch: i64) -> String {
         .unwrap_or_default()
 }
 
+/// "18:00 ET" when `epoch` falls on the same Eastern day as `now`, else "Mon 09:00 ET".
+pub fn eastern_short(epoch: i64, now: i64) -> String {
+    let zone = crate::sla::eastern().clone();
+    match (jiff::Timestamp::from_second(epoch), jiff::Timestamp::from_second(now)) {
+        (Ok(at), Ok(now)) => {
+            let (at, now) = (at.to_zoned(zone.clone()), now.to_zoned(zone));
+            if at.date() == now.date() {
+                at.strftime("%H:%M ET").to_string()
+            } else {
+                at.strftime("%A %H:%M ET").to_string()
+            }
+        }
+        _ => String::new(),
+    }
+}
+
 fn parse_rfc3339(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
 }
@@ -57,5 +73,13 @@ mod tests {
         // 2026-07-01 21:00 UTC is 17:00 EDT; 2026-12-01 22:00 UTC is 17:00 EST.
         assert_eq!(eastern_label(1_782_939_600), "Wed Jul 1, 17:00 ET");
         assert_eq!(eastern_label(1_796_162_400), "Tue Dec 1, 17:00 ET");
+    }
+
+    #[test]
+    fn short_labels_name_the_day_only_when_it_differs() {
+        // Fri 2026-12-04 17:00 ET → closes 18:00 the same day; opens Sat 10:00.
+        let fri_5pm = 1_796_421_600;
+        assert_eq!(eastern_short(fri_5pm + 3600, fri_5pm), "18:00 ET");
+        assert_eq!(eastern_short(fri_5pm + 17 * 3600, fri_5pm), "Saturday 10:00 ET");
     }
 }

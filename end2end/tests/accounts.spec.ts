@@ -143,6 +143,13 @@ test.describe('managers', () => {
 });
 
 test.describe('shell', () => {
+  test('support hours are shown on every page', async ({ page }) => {
+    for (const path of ['/', '/signin', '/nope']) {
+      await page.goto(path);
+      await expect(page.getByTestId('support-hours')).toHaveText(/^Support (open now — closes|closed — opens) .+ ET$/);
+    }
+  });
+
   test('unknown pages answer 404 with a way home', async ({ page }) => {
     const response = await page.goto('/definitely/not/here');
     expect(response?.status()).toBe(404);

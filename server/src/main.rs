@@ -89,6 +89,10 @@ async fn run(config: Config) -> Result<(), String> {
         events: app::events::EventBus::new(),
         secure_cookies: config.secure_cookies(),
     };
+    if db.backend == app::db::Backend::Postgres {
+        let start = app::events::latest_id(&db).await.map_err(|e| format!("cannot read the event log: {e}"))?;
+        tokio::spawn(app::events::listen_postgres(db.clone(), services.events.clone(), start));
+    }
     tokio::spawn(app::tickets::monitor::run(db.clone(), services.events.clone()));
     let state = AppState::new(services, leptos_options, config.public_url.clone());
     spawn_session_sweeper(db.clone());

@@ -450,6 +450,28 @@ async fn demo_seed_creates_each_role_once(app: TestApp) {
     );
     let token = app.token("platinum@demo.supportal.test", supportal::demo::DEMO_PASSWORD).await;
     assert_eq!(app.send(call(Method::GET, "/api/v1/me").bearer(&token)).await.json()["tier"], "platinum");
+    // demo tickets in different states, seeded once
+    let mine = app.send(call(Method::GET, "/api/v1/tickets").bearer(&token)).await.json();
+    let states: Vec<(String, String)> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (t["status"].as_str().unwrap().to_string(), t["sla"]["resolution"]["state"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(states.len(), 3, "{states:?}");
+    assert!(states.contains(&("pending_customer".into(), "paused".into())), "{states:?}");
+    let general = app.token("general@demo.supportal.test", supportal::demo::DEMO_PASSWORD).await;
+    let theirs = app.send(call(Method::GET, "/api/v1/tickets").bearer(&general)).await.json();
+    let statuses: Vec<&str> =
+        theirs["items"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap()).collect();
+    assert!(statuses.contains(&"resolved"), "{statuses:?}");
+    assert!(theirs["items"].as_array().unwrap().iter().any(|t| t["level"] == "L2"));
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets").fetch_one(&db.pool).await.unwrap();
+    supportal::demo::seed(db).await.unwrap();
+    let again: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets").fetch_one(&db.pool).await.unwrap();
+    assert_eq!((count, again), (5, 5));
 }
 
 both!(

@@ -392,7 +392,24 @@ async fn events_stream_live_and_resume_without_gaps(app: TestApp) {
     assert_eq!(app.send(call(Method::GET, "/api/v1/events")).await.status, StatusCode::UNAUTHORIZED);
 }
 
+/// PostgreSQL deployments run several instances: NOTIFY carries each event to all of them.
+async fn a_change_on_one_instance_reaches_clients_of_another(app: TestApp) {
+    if app.backend != common::Backend::Postgres {
+        return; // SQLite is a single-instance deployment
+    }
+    let p = people(&app).await;
+    let second = common::app_for(app.state.services.db.clone(), app.backend).await;
+    let stream = sse(&second, &p.agent, None).await;
+    let reader = tokio::spawn(read_events(stream, 1));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let id = open_ticket(&app, &p.platinum, "P1").await["id"].as_i64().unwrap();
+    let got = reader.await.unwrap();
+    assert_eq!(got.len(), 1, "the second instance forwarded the event");
+    assert_eq!((got[0].1.as_str(), got[0].2["ticket_id"].as_i64()), ("ticket.created", Some(id)));
+}
+
 both!(
+    a_change_on_one_instance_reaches_clients_of_another,
     lifecycle_with_sla_clocks,
     priority_change_recomputes_the_targets,
     another_customers_ticket_is_not_found,

@@ -140,7 +140,7 @@ async fn record_transition(
     )
     .await?;
     tx.commit().await?;
-    bus.publish(vec![event]);
+    events::after_commit(db, bus, vec![event]);
     Ok(true)
 }
 
@@ -197,7 +197,7 @@ async fn auto_escalate(db: &Db, bus: &EventBus, ticket_id: i64, at: i64) -> Resu
     )
     .await?;
     tx.commit().await?;
-    bus.publish(vec![event]);
+    events::after_commit(db, bus, vec![event]);
     Ok(true)
 }
 

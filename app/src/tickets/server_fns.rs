@@ -86,3 +86,12 @@ pub async fn set_ticket_status(id: i64, status: String) -> Result<Ticket, AppErr
     let patch = super::TicketPatch { status: Some(status), ..Default::default() };
     super::service::update(&s.db, &s.events, &user, id, &patch).await
 }
+
+/// Support hours right now: open or not, and when that changes (Unix seconds).
+#[server(prefix = "/rpc", endpoint = "support_hours")]
+pub async fn support_hours() -> Result<(bool, Option<i64>), AppError> {
+    let s = crate::services::services()?;
+    let context = super::clocks::SlaContext::load(&s.db).await?;
+    let (open, next) = crate::sla::hours_status(&context.support, jiff::Timestamp::now());
+    Ok((open, next.map(|t| t.as_second())))
+}

@@ -166,9 +166,14 @@ pub(super) fn ticket_event(kind: &'static str, row: &TicketRow, internal: bool, 
 }
 
 /// Commits and then tells live listeners.
-pub(super) async fn commit(tx: Transaction<'static, Any>, bus: &EventBus, events: Vec<Event>) -> AppResult<()> {
+pub(super) async fn commit(
+    db: &Db,
+    tx: Transaction<'static, Any>,
+    bus: &EventBus,
+    events: Vec<Event>,
+) -> AppResult<()> {
     tx.commit().await?;
-    bus.publish(events);
+    events::after_commit(db, bus, events);
     Ok(())
 }
 
@@ -196,7 +201,7 @@ pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewTicket) -> App
     let row = ticket_from_row(&row)?;
     history(&mut tx, row.id, Some(user.id), "created", (None, Some(row.priority.as_str())), None).await?;
     let event = events::record(&mut tx, ticket_event("ticket.created", &row, false, serde_json::json!({}))).await?;
-    commit(tx, bus, vec![event]).await?;
+    commit(db, tx, bus, vec![event]).await?;
     present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
 }
 
@@ -350,7 +355,7 @@ pub async fn update(db: &Db, bus: &EventBus, user: &User, id: i64, patch: &Ticke
     }
     save(&mut tx, &mut row, at).await?;
     let event = events::record(&mut tx, ticket_event("ticket.updated", &row, false, serde_json::json!({}))).await?;
-    commit(tx, bus, vec![event]).await?;
+    commit(db, tx, bus, vec![event]).await?;
     present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
 }
 
@@ -435,7 +440,7 @@ pub async fn add_message(
         ticket_event("ticket.message", &row, internal, serde_json::json!({ "message_id": message_id })),
     )
     .await?;
-    commit(tx, bus, vec![event]).await?;
+    commit(db, tx, bus, vec![event]).await?;
     Ok(Message {
         id: message_id,
         ticket_id: id,
@@ -478,6 +483,6 @@ pub async fn escalate(db: &Db, bus: &EventBus, user: &User, id: i64, to: Level, 
         ticket_event("ticket.escalated", &row, true, serde_json::json!({ "level": to, "reason": reason })),
     )
     .await?;
-    commit(tx, bus, vec![event]).await?;
+    commit(db, tx, bus, vec![event]).await?;
     present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
 }

@@ -205,13 +205,20 @@ pub fn leptos_options() -> leptos::config::LeptosOptions {
         .build()
 }
 
+/// An event bus fed the way the server feeds it: directly on SQLite, through
+/// LISTEN/NOTIFY on PostgreSQL.
+pub async fn event_bus(db: &Db) -> app::events::EventBus {
+    let bus = app::events::EventBus::new();
+    if db.backend == app::db::Backend::Postgres {
+        let start = app::events::latest_id(db).await.expect("event log");
+        tokio::spawn(app::events::listen_postgres(db.clone(), bus.clone(), start));
+    }
+    bus
+}
+
 pub async fn app_for(db: Db, backend: Backend) -> TestApp {
-    let services = Services {
-        db,
-        limits: Arc::new(RateLimits::standard()),
-        events: app::events::EventBus::new(),
-        secure_cookies: false,
-    };
+    let services =
+        Services { events: event_bus(&db).await, db, limits: Arc::new(RateLimits::standard()), secure_cookies: false };
     let state = AppState::new(services, leptos_options(), None);
     TestApp { router: supportal::app(state.clone()), state, backend }
 }
