@@ -76,6 +76,7 @@ fn Welcome(user: User) -> impl IntoView {
         Role::Manager | Role::Admin => vec![
             ("/tickets", "Tickets", "Every ticket with its SLA clocks, updated live."),
             ("/admin/users", "Users and roles", "Add agents, set levels, tiers and who takes calls."),
+            ("/admin/sla", "SLA policy and holidays", "Targets per tier and priority; days support is closed."),
             ("/account", "Your account", "Personal API tokens for integrations."),
         ],
     };

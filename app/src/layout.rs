@@ -56,6 +56,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
             link("/", "Home"),
             link("/tickets", "Tickets"),
             link("/admin/users", "Users"),
+            link("/admin/sla", "SLA"),
             link("/account", "Account"),
         ],
     }

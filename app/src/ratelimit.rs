@@ -68,17 +68,23 @@ pub struct RateLimits {
 
 pub const DEFAULT_SIGN_IN_ATTEMPTS: u32 = 5;
 pub const DEFAULT_REGISTRATIONS_PER_HOUR: u32 = 10;
+pub const DEFAULT_WRITES_PER_MINUTE: u32 = 120;
 
 impl RateLimits {
     /// `sign_in_attempts` per (IP, email) every 15 minutes (ten times that per IP);
     /// `registrations_per_hour` per IP.
     pub fn new(sign_in_attempts: u32, registrations_per_hour: u32) -> Self {
+        Self::with_writes(sign_in_attempts, registrations_per_hour, DEFAULT_WRITES_PER_MINUTE)
+    }
+
+    /// As [`RateLimits::new`], with `writes_per_minute` per credential (or address).
+    pub fn with_writes(sign_in_attempts: u32, registrations_per_hour: u32, writes_per_minute: u32) -> Self {
         let minutes = |m: u64| Duration::from_secs(m * 60);
         Self {
             sign_in: RateLimiter::new(Rule { burst: sign_in_attempts, per: minutes(15) }),
             sign_in_ip: RateLimiter::new(Rule { burst: sign_in_attempts.saturating_mul(10), per: minutes(15) }),
             register: RateLimiter::new(Rule { burst: registrations_per_hour, per: minutes(60) }),
-            writes: RateLimiter::new(Rule { burst: 120, per: minutes(1) }),
+            writes: RateLimiter::new(Rule { burst: writes_per_minute, per: minutes(1) }),
         }
     }
 

@@ -76,7 +76,7 @@ test.describe('accounts', () => {
     expect(await nav.linkNames()).toEqual(['Home', 'Sign in', 'Create account']);
 
     await signInAs(page, demo.manager);
-    expect(await nav.linkNames()).toEqual(['Home', 'Tickets', 'Users', 'Account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Tickets', 'Users', 'SLA', 'Account']);
   });
 });
 

@@ -47,6 +47,10 @@ pub struct Cli {
     #[arg(long, env = "SUPPORTAL_REGISTRATIONS_PER_HOUR", default_value = "10")]
     pub registrations_per_hour: String,
 
+    /// State-changing requests allowed per credential (or address) every minute
+    #[arg(long, env = "SUPPORTAL_WRITES_PER_MINUTE", default_value = "120")]
+    pub writes_per_minute: String,
+
     /// Log format: text or json
     #[arg(long, env = "SUPPORTAL_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -64,6 +68,7 @@ pub struct Config {
     pub json_logs: bool,
     pub signin_attempts: u32,
     pub registrations_per_hour: u32,
+    pub writes_per_minute: u32,
 }
 
 impl Config {
@@ -145,6 +150,7 @@ impl TryFrom<Cli> for Config {
                 &cli.registrations_per_hour,
                 100_000,
             )?,
+            writes_per_minute: parse_count("SUPPORTAL_WRITES_PER_MINUTE", &cli.writes_per_minute, 10_000_000)?,
         })
     }
 }

@@ -64,6 +64,20 @@ pub async fn rate_limit_writes(State(state): State<AppState>, req: Request, next
     }
 }
 
+/// Runs every request to completion in its own task, even if the client goes
+/// away: dropping a handler mid-transaction would hand a connection back to the
+/// pool with its transaction still open (seen under load as requests stuck on
+/// row locks and "transaction already in progress").
+pub async fn run_to_completion(req: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, "request task failed");
+            AppError::internal().into_response()
+        }
+    }
+}
+
 /// Nothing Supportal accepts is larger than this; the API's own JSON limit is smaller.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 

@@ -81,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics::prometheus))
         .leptos_routes_with_context(&state, routes, render_context, shell)
         .fallback(fallback)
+        .layer(axum::middleware::from_fn(guard::run_to_completion))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::rate_limit_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))

@@ -85,7 +85,11 @@ async fn run(config: Config) -> Result<(), String> {
         .build();
     let services = Services {
         db: db.clone(),
-        limits: Arc::new(RateLimits::new(config.signin_attempts, config.registrations_per_hour)),
+        limits: Arc::new(RateLimits::with_writes(
+            config.signin_attempts,
+            config.registrations_per_hour,
+            config.writes_per_minute,
+        )),
         events: app::events::EventBus::new(),
         secure_cookies: config.secure_cookies(),
     };

@@ -67,7 +67,22 @@ async fn openapi_describes_the_api(app: TestApp) {
     assert_eq!(r.status, StatusCode::OK);
     let doc = r.json();
     assert_eq!(doc["openapi"], "3.0.3");
-    for path in ["/auth/register", "/auth/tokens", "/me", "/users", "/users/{id}"] {
+    for path in [
+        "/auth/register",
+        "/auth/tokens",
+        "/me",
+        "/users",
+        "/users/{id}",
+        "/tickets",
+        "/tickets/{id}",
+        "/tickets/{id}/messages",
+        "/tickets/{id}/escalations",
+        "/events",
+        "/sla/policies",
+        "/sla/preview",
+        "/hours",
+        "/hours/holidays",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
 }

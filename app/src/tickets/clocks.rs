@@ -7,7 +7,6 @@ use crate::accounts::Tier;
 use crate::db::{rfc3339, Db};
 use crate::sla::{self, BusinessCalendar, ClockInput, Policy, SlaTier};
 use jiff::Timestamp;
-use sqlx::Row;
 
 pub fn sla_tier(tier: Tier) -> SlaTier {
     match tier {
@@ -29,40 +28,8 @@ pub struct SlaContext {
 
 impl SlaContext {
     pub async fn load(db: &Db) -> Result<Self, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT tier, priority, first_response_minutes, resolution_minutes, calendar, pause_on_hold FROM sla_policies",
-        )
-        .fetch_all(&db.pool)
-        .await?;
-        let mut policies = Vec::with_capacity(rows.len());
-        for r in rows {
-            let decode = |column: &str, value: String| sqlx::Error::ColumnDecode {
-                index: column.into(),
-                source: format!("unexpected value {value:?}").into(),
-            };
-            let tier: String = r.try_get("tier")?;
-            let priority: String = r.try_get("priority")?;
-            let calendar: String = r.try_get("calendar")?;
-            policies.push(Policy {
-                tier: tier.parse().map_err(|_| decode("tier", tier.clone()))?,
-                priority: priority.parse().map_err(|_| decode("priority", priority.clone()))?,
-                first_response_minutes: r.try_get("first_response_minutes")?,
-                resolution_minutes: r.try_get("resolution_minutes")?,
-                calendar: calendar.parse().map_err(|_| decode("calendar", calendar.clone()))?,
-                pause_on_hold: crate::db::flag(&r, "pause_on_hold")?,
-            });
-        }
-        let holidays = sqlx::query("SELECT day FROM holidays")
-            .fetch_all(&db.pool)
-            .await?
-            .iter()
-            .filter_map(|r| r.try_get::<String, _>("day").ok()?.parse::<jiff::civil::Date>().ok())
-            .collect::<Vec<_>>();
-        Ok(SlaContext {
-            policies,
-            support: BusinessCalendar::support(holidays),
-            at_risk_ratio: sla::DEFAULT_AT_RISK_RATIO,
-        })
+        let (policies, support) = crate::sla_store::load_policies_and_calendar(db).await?;
+        Ok(SlaContext { policies, support, at_risk_ratio: sla::DEFAULT_AT_RISK_RATIO })
     }
 
     pub fn policy(&self, tier: Tier, priority: sla::Priority) -> Policy {

@@ -15,6 +15,83 @@ fn ok(description: &str, schema: Value) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema } } })
 }
 
+fn ticket_ref() -> Value {
+    json!({ "$ref": "#/components/schemas/Ticket" })
+}
+
+fn secured() -> Value {
+    json!([{ "bearer": [] }, { "session": [] }])
+}
+
+fn page_of(items: Value) -> Value {
+    json!({ "type": "object", "properties": { "items": { "type": "array", "items": items }, "next_cursor": { "type": "string", "nullable": true } } })
+}
+
+/// Tickets, events, SLA and hours.
+fn ticket_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) -> Value {
+    let q = |name: &str, description: &str| json!({ "name": name, "in": "query", "schema": { "type": "string" }, "description": description });
+    json!({
+        "/tickets": {
+            "post": {
+                "summary": "Open a ticket (customers)", "security": secured(), "parameters": [idempotency],
+                "requestBody": json_body(json!({ "type": "object", "required": ["subject", "body", "priority"], "properties": {
+                    "subject": { "type": "string", "maxLength": 200 }, "body": { "type": "string", "maxLength": 20000 },
+                    "priority": { "type": "string", "enum": ["P1", "P2", "P3", "P4"] },
+                    "category": { "type": "string", "enum": ["question", "bug", "integration", "account", "feature_request", "other"] } } })),
+                "responses": { "201": ok("The ticket with its SLA clocks", ticket_ref()), "403": { "$ref": "#/components/responses/Forbidden" },
+                    "413": { "$ref": "#/components/responses/TooLarge" }, "422": { "$ref": "#/components/responses/Invalid" } }
+            },
+            "get": {
+                "summary": "Tickets: customers see their own, staff all", "security": secured(),
+                "parameters": [limit, cursor, q("status", "new|open|pending_customer|on_hold|resolved|closed"), q("priority", "P1..P4"),
+                    q("assignee", "a user id, me or none"), q("sla_state", "on_track|at_risk|breached|met|paused"), q("tier", "platinum|general"), q("q", "text in subject or body")],
+                "responses": { "200": ok("A page of tickets", page_of(ticket_ref())), "422": { "$ref": "#/components/responses/Invalid" } }
+            }
+        },
+        "/tickets/{id}": {
+            "get": { "summary": "One ticket (owner or staff; others get 404)", "security": secured(), "parameters": [id],
+                "responses": { "200": ok("The ticket", ticket_ref()), "404": { "$ref": "#/components/responses/NotFound" } } },
+            "patch": {
+                "summary": "Staff: status, priority, assignee. Owner: resolve, or reopen within 7 days", "security": secured(), "parameters": [id],
+                "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "properties": {
+                    "status": { "type": "string" }, "priority": { "type": "string" }, "assignee_id": { "type": "integer", "nullable": true } } })),
+                "responses": { "200": ok("The updated ticket", ticket_ref()), "403": { "$ref": "#/components/responses/Forbidden" },
+                    "404": { "$ref": "#/components/responses/NotFound" }, "422": { "$ref": "#/components/responses/Invalid" } }
+            }
+        },
+        "/tickets/{id}/messages": {
+            "get": { "summary": "The conversation (customers see public messages only)", "security": secured(), "parameters": [id],
+                "responses": { "200": ok("Messages", page_of(json!({ "$ref": "#/components/schemas/Message" }))) } },
+            "post": { "summary": "Reply; `internal: true` (staff) is a note customers never see", "security": secured(), "parameters": [id],
+                "requestBody": json_body(json!({ "type": "object", "required": ["body"], "properties": { "body": { "type": "string" }, "internal": { "type": "boolean" } } })),
+                "responses": { "201": ok("The message", json!({ "$ref": "#/components/schemas/Message" })), "409": { "$ref": "#/components/responses/Conflict" } } }
+        },
+        "/tickets/{id}/escalations": { "post": {
+            "summary": "Staff: move the ticket up a level, with a reason", "security": secured(), "parameters": [id],
+            "requestBody": json_body(json!({ "type": "object", "required": ["to_level", "reason"], "properties": {
+                "to_level": { "type": "string", "enum": ["L2", "L3", "L4"] }, "reason": { "type": "string" } } })),
+            "responses": { "201": ok("The ticket", ticket_ref()), "422": { "$ref": "#/components/responses/Invalid" } }
+        } },
+        "/events": { "get": {
+            "summary": "Server-Sent Events of what you may see; resume with Last-Event-ID (header or ?last_event_id=)", "security": secured(),
+            "responses": { "200": { "description": "text/event-stream: `id`, `event` (ticket.created, ticket.updated, ticket.message, ticket.escalated, sla.at_risk, sla.breached) and JSON `data`" } }
+        } },
+        "/sla/policies": {
+            "get": { "summary": "The SLA policy table", "security": secured(), "responses": { "200": { "description": "`{items: [Policy]}`" } } },
+            "put": { "summary": "Managers: replace policy rows (one transaction)", "security": secured(),
+                "responses": { "200": { "description": "The new table" }, "403": { "$ref": "#/components/responses/Forbidden" }, "422": { "$ref": "#/components/responses/Invalid" } } }
+        },
+        "/sla/preview": { "get": {
+            "summary": "Due times for a ticket opened at `at` (default now)", "security": secured(),
+            "parameters": [q("tier", "platinum|general (default: yours)"), q("priority", "P1..P4"), q("at", "RFC 3339")],
+            "responses": { "200": { "description": "`{first_response_due, resolution_due}`" }, "422": { "$ref": "#/components/responses/Invalid" } }
+        } },
+        "/hours": { "get": { "summary": "Support and live-chat hours now, and holidays", "responses": { "200": { "description": "`{support: {open, next_change_at}, live_chat: {...}, holidays: [...]}`" } } } },
+        "/hours/holidays": { "put": { "summary": "Managers: replace the holidays (YYYY-MM-DD, Eastern)", "security": secured(),
+            "responses": { "200": { "description": "The sorted list" }, "422": { "$ref": "#/components/responses/Invalid" } } } }
+    })
+}
+
 fn user_ref() -> Value {
     json!({ "$ref": "#/components/schemas/User" })
 }
@@ -24,7 +101,8 @@ pub fn document() -> Value {
     let limit = json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200, "default": 50 } });
     let cursor = json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } });
     let id = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
-    json!({
+    let more_paths = ticket_paths(&id, &limit, &cursor, &idempotency);
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "Supportal REST API",
@@ -70,6 +148,37 @@ pub fn document() -> Value {
                         "id": { "type": "integer" }, "label": { "type": "string" }, "prefix": { "type": "string" },
                         "created_at": { "type": "string", "format": "date-time" },
                         "last_used_at": { "type": "string", "format": "date-time", "nullable": true }
+                    }
+                },
+                "SlaClock": {
+                    "type": "object",
+                    "properties": {
+                        "target_minutes": { "type": "integer" }, "due_at": { "type": "string", "format": "date-time" },
+                        "due_epoch": { "type": "integer" },
+                        "state": { "type": "string", "enum": ["on_track", "at_risk", "breached", "met", "paused"] },
+                        "remaining_seconds": { "type": "integer" },
+                        "paused_since": { "type": "string", "format": "date-time" }, "paused_reason": { "type": "string" }
+                    }
+                },
+                "Ticket": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "subject": { "type": "string" }, "body": { "type": "string" },
+                        "priority": { "type": "string" }, "category": { "type": "string" }, "status": { "type": "string" },
+                        "tier": { "type": "string" }, "requester_id": { "type": "integer" }, "assignee_id": { "type": "integer", "nullable": true },
+                        "level": { "type": "string" }, "created_at": { "type": "string", "format": "date-time" },
+                        "updated_at": { "type": "string", "format": "date-time" },
+                        "sla": { "type": "object", "properties": {
+                            "first_response": { "$ref": "#/components/schemas/SlaClock" },
+                            "resolution": { "$ref": "#/components/schemas/SlaClock" } } }
+                    }
+                },
+                "Message": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "ticket_id": { "type": "integer" }, "author_id": { "type": "integer" },
+                        "author_name": { "type": "string" }, "from_staff": { "type": "boolean" }, "body": { "type": "string" },
+                        "internal": { "type": "boolean" }, "created_at": { "type": "string", "format": "date-time" }
                     }
                 },
                 "ProfilePatch": {
@@ -167,7 +276,11 @@ pub fn document() -> Value {
                 }
             }
         }
-    })
+    });
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more_paths) {
+        paths.extend(more);
+    }
+    doc
 }
 
 pub async fn spec() -> Json<Value> {
