@@ -238,6 +238,7 @@ pub fn TicketPage() -> impl IntoView {
 
 #[component]
 fn TicketDetail() -> impl IntoView {
+    let viewer_is_staff = expect_context::<crate::accounts::User>().role.is_staff();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let live = use_live_version();
@@ -274,7 +275,7 @@ fn TicketDetail() -> impl IntoView {
                         <h2>"Conversation"</h2>
                         <ol class="conversation" data-testid="conversation">
                             <li class="message from-customer">
-                                <p class="message-head"><strong>"You wrote"</strong></p>
+                                <p class="message-head"><strong>{if viewer_is_staff { "The customer wrote" } else { "You wrote" }}</strong></p>
                                 <p class="message-body">{t.body.clone()}</p>
                             </li>
                             {messages.into_iter().map(|m| view! {
