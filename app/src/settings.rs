@@ -61,10 +61,7 @@ impl PolicyForm {
 /// The services, if the caller is a signed-in manager.
 #[cfg(feature = "ssr")]
 async fn manager() -> Result<crate::services::Services, AppError> {
-    let s = crate::services::services()?;
-    let headers = use_context::<http::request::Parts>().map(|p| p.headers).ok_or_else(AppError::internal)?;
-    let user =
-        crate::accounts::service::user_from_headers(&s.db, &headers).await?.ok_or_else(AppError::unauthorized)?;
+    let (s, user) = crate::accounts::server_fns::ssr::signed_in().await?;
     if !user.role.is_manager() {
         return Err(AppError::forbidden());
     }

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use crate::accounts::{service, User};
     use crate::error::{AppError, AppResult};
     use crate::services::{services, Services};
@@ -28,6 +28,7 @@ mod ssr {
         }
     }
 
+    /// The services and the signed-in caller; 401 when nobody is signed in.
     pub async fn signed_in() -> AppResult<(Services, User)> {
         let s = services()?;
         let user = service::user_from_headers(&s.db, &request_headers()?).await?.ok_or_else(AppError::unauthorized)?;

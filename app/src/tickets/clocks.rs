@@ -15,7 +15,7 @@ pub fn sla_tier(tier: Tier) -> SlaTier {
     }
 }
 
-fn ts(seconds: i64) -> Timestamp {
+pub fn ts(seconds: i64) -> Timestamp {
     Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
@@ -33,20 +33,32 @@ impl SlaContext {
     }
 
     pub fn policy(&self, tier: Tier, priority: sla::Priority) -> Policy {
-        sla::find_policy(&self.policies, sla_tier(tier), priority).cloned().unwrap_or_else(|| {
-            // The table always has all eight rows (seeded by the migration); fall back to the defaults.
-            sla::default_policies()
-                .into_iter()
-                .find(|p| p.tier == sla_tier(tier) && p.priority == priority)
-                .unwrap_or_else(|| sla::default_policies().remove(0))
-        })
+        crate::sla_store::policy_or_default(&self.policies, sla_tier(tier), priority)
     }
 
-    /// Both clocks of `row` at `at`, given its resolution-clock pauses.
-    pub fn ticket_sla(&self, row: &TicketRow, pauses: &[(String, i64, Option<i64>)], at: i64) -> TicketSla {
-        let policy = self.policy(row.tier, row.priority);
+    /// The resolution clock's pauses that count under `policy`: on-hold time
+    /// counts only when the policy says so.
+    pub fn counted_pauses(
+        policy: &Policy,
+        pauses: &[(String, i64, Option<i64>)],
+    ) -> Vec<(Timestamp, Option<Timestamp>)> {
+        pauses
+            .iter()
+            .filter(|(reason, _, _)| reason != "on_hold" || policy.pause_on_hold)
+            .map(|(_, start, end)| (ts(*start), end.map(ts)))
+            .collect()
+    }
+
+    /// The first-response and resolution clock inputs of `row` under `policy`,
+    /// with `counted` from [`SlaContext::counted_pauses`]. A clock that has
+    /// stopped (first public reply; resolved) carries its stop instant.
+    pub fn clock_inputs<'a>(
+        &'a self,
+        row: &TicketRow,
+        policy: &Policy,
+        counted: &'a [(Timestamp, Option<Timestamp>)],
+    ) -> (ClockInput<'a>, ClockInput<'a>) {
         let hours = sla::calendar_for(policy.calendar, &self.support);
-        let now = ts(at);
         let first = ClockInput {
             started_at: ts(row.created_at),
             target_minutes: policy.first_response_minutes,
@@ -55,20 +67,24 @@ impl SlaContext {
             stopped_at: row.first_response_at.map(ts),
             at_risk_ratio: self.at_risk_ratio,
         };
-        let counted: Vec<(Timestamp, Option<Timestamp>)> = pauses
-            .iter()
-            .filter(|(reason, _, _)| reason != "on_hold" || policy.pause_on_hold)
-            .map(|(_, start, end)| (ts(*start), end.map(ts)))
-            .collect();
         // A resolved ticket's clock has stopped; the pause row keeps the period for a later reopen.
         let resolution = ClockInput {
             started_at: ts(row.created_at),
             target_minutes: policy.resolution_minutes,
             hours,
-            pauses: &counted,
+            pauses: counted,
             stopped_at: if row.status.is_done() { row.resolved_at.map(ts) } else { None },
             at_risk_ratio: self.at_risk_ratio,
         };
+        (first, resolution)
+    }
+
+    /// Both clocks of `row` at `at`, given its resolution-clock pauses.
+    pub fn ticket_sla(&self, row: &TicketRow, pauses: &[(String, i64, Option<i64>)], at: i64) -> TicketSla {
+        let policy = self.policy(row.tier, row.priority);
+        let now = ts(at);
+        let counted = Self::counted_pauses(&policy, pauses);
+        let (first, resolution) = self.clock_inputs(row, &policy, &counted);
         let open_pause = pauses.iter().rev().find(|(reason, _, end)| end.is_none() && reason != "resolved");
         let mut resolution_clock = clock(&resolution, policy.resolution_minutes, now);
         if let (Some((reason, since, _)), sla::SlaState::Paused) = (open_pause, resolution_clock.state) {

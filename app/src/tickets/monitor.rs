@@ -3,14 +3,13 @@
 //! restarts), tells staff, and escalates an at-risk P1/P2 that has had no
 //! public reply yet. It sleeps until the next deadline or the next change.
 
-use super::clocks::SlaContext;
+use super::clocks::{ts, SlaContext};
 use super::service::{self, TicketRow, TICKET_COLUMNS};
 use super::{Priority, SlaState};
 use crate::accounts::Level;
 use crate::db::{now, Db};
 use crate::events::{self, EventBus, NewEvent};
-use crate::sla::{self, ClockInput};
-use jiff::Timestamp;
+use crate::sla;
 use sqlx::{Any, Transaction};
 use std::time::Duration;
 
@@ -22,10 +21,6 @@ pub struct Pass {
     pub escalated: Vec<i64>,
     /// The next instant (Unix seconds) at which some clock changes state by time alone.
     pub next_due: Option<i64>,
-}
-
-fn ts(seconds: i64) -> Timestamp {
-    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// One pass over the tickets that are still running, as of `at`.
@@ -45,28 +40,13 @@ pub async fn run_once(db: &Db, bus: &EventBus, at: i64) -> Result<Pass, sqlx::Er
     for row in rows {
         let p = pauses.remove(&row.id).unwrap_or_default();
         let policy = context.policy(row.tier, row.priority);
-        let hours = sla::calendar_for(policy.calendar, &context.support);
-        let counted: Vec<(Timestamp, Option<Timestamp>)> = p
-            .iter()
-            .filter(|(reason, _, _)| reason != "on_hold" || policy.pause_on_hold)
-            .map(|(_, start, end)| (ts(*start), end.map(ts)))
-            .collect();
-        let clocks = [
-            ("first_response", policy.first_response_minutes, &[][..], row.first_response_at),
-            ("resolution", policy.resolution_minutes, &counted[..], None),
-        ];
-        for (clock, target_minutes, clock_pauses, stopped) in clocks {
-            if stopped.is_some() {
+        let counted = SlaContext::counted_pauses(&policy, &p);
+        let (first, resolution) = context.clock_inputs(&row, &policy, &counted);
+        // Only running tickets are loaded, so only a replied-to first response has stopped.
+        for (clock, input) in [("first_response", first), ("resolution", resolution)] {
+            if input.stopped_at.is_some() {
                 continue;
             }
-            let input = ClockInput {
-                started_at: ts(row.created_at),
-                target_minutes,
-                hours,
-                pauses: clock_pauses,
-                stopped_at: None,
-                at_risk_ratio: context.at_risk_ratio,
-            };
             let status = sla::evaluate(&input, ts(at));
             let reached: &[&'static str] = match status.state {
                 SlaState::Breached => &["at_risk", "breached"],

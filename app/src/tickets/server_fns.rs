@@ -18,13 +18,7 @@ pub struct SlaPromise {
 }
 
 #[cfg(feature = "ssr")]
-async fn caller() -> Result<(crate::services::Services, crate::accounts::User), AppError> {
-    let s = crate::services::services()?;
-    let headers = use_context::<http::request::Parts>().map(|p| p.headers).ok_or_else(AppError::internal)?;
-    let user =
-        crate::accounts::service::user_from_headers(&s.db, &headers).await?.ok_or_else(AppError::unauthorized)?;
-    Ok((s, user))
-}
+use crate::accounts::server_fns::ssr::signed_in as caller;
 
 #[server(prefix = "/rpc", endpoint = "sla_preview")]
 pub async fn sla_preview(priority: String) -> Result<SlaPromise, AppError> {
