@@ -20,14 +20,24 @@ pub struct Event {
     /// Internal notes and the like: staff only, whoever the requester is.
     #[serde(skip)]
     pub internal: bool,
+    /// When set, only this user sees the event (their notifications).
+    #[serde(skip)]
+    pub user_id: Option<i64>,
+    /// Everyone signed in sees it (feature votes, roadmap changes).
+    #[serde(skip)]
+    pub public: bool,
     pub payload: serde_json::Value,
     pub created_at: i64,
 }
 
 impl Event {
-    /// Whether `user` may see this event (the same rule as for the ticket itself).
+    /// Whether `user` may see this event: a personal event only its user; a public one everybody; otherwise
+    /// the same rule as for the ticket itself.
     pub fn visible_to(&self, user: &User) -> bool {
-        user.role.is_staff() || (!self.internal && self.requester_id == Some(user.id))
+        if let Some(only) = self.user_id {
+            return only == user.id;
+        }
+        self.public || user.role.is_staff() || (!self.internal && self.requester_id == Some(user.id))
     }
 }
 
@@ -37,7 +47,42 @@ pub struct NewEvent {
     pub ticket_id: Option<i64>,
     pub requester_id: Option<i64>,
     pub internal: bool,
+    /// Only this user sees it (see [`Event::user_id`]).
+    pub user_id: Option<i64>,
+    /// Everyone signed in sees it.
+    pub public: bool,
     pub payload: serde_json::Value,
+}
+
+impl NewEvent {
+    /// An event about a ticket: staff and (unless `internal`) its requester see it.
+    pub fn ticket(
+        kind: &'static str,
+        ticket_id: i64,
+        requester_id: i64,
+        internal: bool,
+        payload: serde_json::Value,
+    ) -> NewEvent {
+        NewEvent {
+            kind,
+            ticket_id: Some(ticket_id),
+            requester_id: Some(requester_id),
+            internal,
+            user_id: None,
+            public: false,
+            payload,
+        }
+    }
+
+    /// An event only `user_id` sees.
+    pub fn personal(kind: &'static str, user_id: i64, payload: serde_json::Value) -> NewEvent {
+        NewEvent { kind, ticket_id: None, requester_id: None, internal: false, user_id: Some(user_id), public: false, payload }
+    }
+
+    /// An event every signed-in user sees.
+    pub fn public(kind: &'static str, payload: serde_json::Value) -> NewEvent {
+        NewEvent { kind, ticket_id: None, requester_id: None, internal: false, user_id: None, public: true, payload }
+    }
 }
 
 /// In-process fan-out of committed events.
@@ -94,13 +139,15 @@ pub async fn record(tx: &mut Transaction<'static, Any>, new: NewEvent) -> Result
     }
     let at = now();
     let row = sqlx::query(
-        "INSERT INTO events (kind, ticket_id, requester_id, internal, payload, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO events (kind, ticket_id, requester_id, internal, user_id, public, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(new.kind)
     .bind(new.ticket_id)
     .bind(new.requester_id)
     .bind(i64::from(new.internal))
+    .bind(new.user_id)
+    .bind(i64::from(new.public))
     .bind(new.payload.to_string())
     .bind(at)
     .fetch_one(&mut **tx)
@@ -115,6 +162,8 @@ pub async fn record(tx: &mut Transaction<'static, Any>, new: NewEvent) -> Result
         ticket_id: new.ticket_id,
         requester_id: new.requester_id,
         internal: new.internal,
+        user_id: new.user_id,
+        public: new.public,
         payload: new.payload,
         created_at: at,
     })
@@ -128,12 +177,14 @@ fn event_from_row(r: &sqlx::any::AnyRow) -> Result<Event, sqlx::Error> {
         ticket_id: r.try_get("ticket_id")?,
         requester_id: r.try_get("requester_id")?,
         internal: crate::db::flag(r, "internal")?,
+        user_id: r.try_get("user_id")?,
+        public: crate::db::flag(r, "public")?,
         payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
         created_at: r.try_get("created_at")?,
     })
 }
 
-const EVENT_COLUMNS: &str = "id, kind, ticket_id, requester_id, internal, payload, created_at";
+const EVENT_COLUMNS: &str = "id, kind, ticket_id, requester_id, internal, user_id, public, payload, created_at";
 
 /// Every event after `after_id`, oldest first (for the PostgreSQL listener).
 pub async fn after(db: &Db, after_id: i64, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
@@ -151,8 +202,8 @@ pub async fn after(db: &Db, after_id: i64, limit: i64) -> Result<Vec<Event>, sql
 pub async fn since(db: &Db, user: &User, after_id: i64, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
     let staff = i64::from(user.role.is_staff());
     sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE id > $1 AND ($2 = 1 OR (internal = 0 AND requester_id = $3)) \
-         ORDER BY id LIMIT $4"
+        "SELECT {EVENT_COLUMNS} FROM events WHERE id > $1 AND CASE WHEN user_id IS NOT NULL THEN user_id = $3 \
+         ELSE (public = 1 OR $2 = 1 OR (internal = 0 AND requester_id = $3)) END ORDER BY id LIMIT $4"
     ))
     .bind(after_id)
     .bind(staff)

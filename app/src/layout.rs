@@ -86,6 +86,10 @@ pub fn Header() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"S"</span>
                     <span>"Supportal"</span>
                 </A>
+                // The bell stays outside the phone menu: the unread count is always in view.
+                <Transition fallback=|| ()>
+                    {move || auth.current().map(|_| view! { <crate::notify::pages::NotificationBell/> })}
+                </Transition>
                 <button
                     type="button"
                     class="menu-toggle"

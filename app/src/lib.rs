@@ -10,6 +10,7 @@ pub mod error;
 pub mod home;
 pub mod layout;
 pub mod live;
+pub mod notify;
 pub mod settings;
 pub mod sla;
 pub mod tickets;
@@ -99,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=accounts::pages::AccountPage/>
                     <Route path=path!("/admin/users") view=accounts::pages::UsersPage/>
                     <Route path=path!("/admin/sla") view=settings::SlaSettingsPage/>
+                    <Route path=path!("/notifications") view=notify::pages::NotificationsPage/>
                     <Route path=path!("/tickets") view=tickets::pages::TicketsPage/>
                     <Route path=path!("/tickets/new") view=tickets::pages::NewTicketPage/>
                     <Route path=path!("/tickets/:id") view=tickets::pages::TicketPage/>

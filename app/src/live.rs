@@ -8,13 +8,28 @@ use leptos::prelude::*;
 pub struct Live {
     /// Unix seconds, ticking every second once hydrated.
     pub now: RwSignal<i64>,
-    /// Bumped on every event the signed-in user may see.
+    /// Bumped on every ticket, SLA or feature event the signed-in user may see.
     pub version: RwSignal<u64>,
+    /// Bumped when the user's notifications change (the bell listens to this only).
+    pub notices: RwSignal<u64>,
 }
 
 /// Event kinds the pages react to.
-pub const EVENT_KINDS: &[&str] =
-    &["ticket.created", "ticket.updated", "ticket.message", "ticket.escalated", "sla.at_risk", "sla.breached"];
+pub const EVENT_KINDS: &[&str] = &[
+    "ticket.created",
+    "ticket.updated",
+    "ticket.message",
+    "ticket.escalated",
+    "sla.at_risk",
+    "sla.breached",
+    "feature.created",
+    "feature.updated",
+    "feature.voted",
+    "feature.commented",
+];
+
+/// Event kinds about the user's own notifications.
+pub const NOTICE_KINDS: &[&str] = &["notification.created", "notification.read"];
 
 fn current_seconds() -> i64 {
     #[cfg(feature = "ssr")]
@@ -32,7 +47,7 @@ fn current_seconds() -> i64 {
 }
 
 pub fn provide_live() {
-    let live = Live { now: RwSignal::new(current_seconds()), version: RwSignal::new(0) };
+    let live = Live { now: RwSignal::new(current_seconds()), version: RwSignal::new(0), notices: RwSignal::new(0) };
     provide_context(live);
     #[cfg(feature = "hydrate")]
     {
@@ -53,7 +68,7 @@ pub fn provide_live() {
                     old.close();
                 }
                 if signed_in {
-                    *s = open_stream(live.version);
+                    *s = open_stream(live);
                 }
             });
         });
@@ -61,23 +76,29 @@ pub fn provide_live() {
 }
 
 #[cfg(feature = "hydrate")]
-fn open_stream(version: RwSignal<u64>) -> Option<web_sys::EventSource> {
+fn open_stream(live: Live) -> Option<web_sys::EventSource> {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     let source = web_sys::EventSource::new("/api/v1/events").ok()?;
-    let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
-        version.update(|v| *v += 1);
-    });
-    for kind in EVENT_KINDS {
-        let _ = source.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
+    for (kinds, counter) in [(EVENT_KINDS, live.version), (NOTICE_KINDS, live.notices)] {
+        let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
+            counter.update(|v| *v += 1);
+        });
+        for kind in kinds {
+            let _ = source.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
+        }
+        // The listener lives as long as the page: the stream is closed, not the closure freed.
+        on_event.forget();
     }
-    // The listener lives as long as the page: the stream is closed, not the closure freed.
-    on_event.forget();
     Some(source)
 }
 
 pub fn use_live() -> Live {
-    use_context::<Live>().unwrap_or_else(|| Live { now: RwSignal::new(current_seconds()), version: RwSignal::new(0) })
+    use_context::<Live>().unwrap_or_else(|| Live {
+        now: RwSignal::new(current_seconds()),
+        version: RwSignal::new(0),
+        notices: RwSignal::new(0),
+    })
 }
 
 pub fn use_now() -> RwSignal<i64> {

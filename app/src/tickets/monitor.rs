@@ -9,8 +9,8 @@ use super::{Priority, SlaState};
 use crate::accounts::Level;
 use crate::db::{now, Db};
 use crate::events::{self, EventBus, NewEvent};
+use crate::notify;
 use crate::sla;
-use sqlx::{Any, Transaction};
 use std::time::Duration;
 
 /// What one pass did, for logs and tests.
@@ -107,43 +107,29 @@ async fn record_transition(
     .bind(at)
     .execute(&mut *tx)
     .await?;
-    notify_staff(&mut tx, row, kind, &format!("#{} {}: {label} {what}", row.id, row.subject), at).await?;
+    let staff = notify::staff_for_ticket(&mut tx, row.assignee_id).await?;
+    let notice = notify::NewNotification {
+        kind,
+        text: format!("#{} {}: {label} {what}", row.id, row.subject),
+        ticket_id: Some(row.id),
+        link: None,
+    };
+    let mut recorded = notify::to_users(&mut tx, &staff, &notice).await?;
     let event = events::record(
         &mut tx,
-        NewEvent {
+        NewEvent::ticket(
             kind,
-            ticket_id: Some(row.id),
-            requester_id: Some(row.requester_id),
-            internal: false,
-            payload: serde_json::json!({ "ticket_id": row.id, "clock": clock, "state": state }),
-        },
+            row.id,
+            row.requester_id,
+            false,
+            serde_json::json!({ "ticket_id": row.id, "clock": clock, "state": state }),
+        ),
     )
     .await?;
+    recorded.push(event);
     tx.commit().await?;
-    events::after_commit(db, bus, vec![event]);
+    events::after_commit(db, bus, recorded);
     Ok(true)
-}
-
-/// The assignee hears about it; an unassigned ticket goes to every agent and manager.
-async fn notify_staff(
-    tx: &mut Transaction<'static, Any>,
-    row: &TicketRow,
-    kind: &str,
-    text: &str,
-    at: i64,
-) -> Result<(), sqlx::Error> {
-    let insert =
-        "INSERT INTO notifications (user_id, kind, ticket_id, text, created_at) SELECT id, $1, $2, $3, $4 FROM users";
-    let sql = match row.assignee_id {
-        Some(_) => format!("{insert} WHERE id = $5"),
-        None => format!("{insert} WHERE role IN ('agent', 'manager')"),
-    };
-    let mut query = sqlx::query(&sql).bind(kind).bind(row.id).bind(text).bind(at);
-    if let Some(assignee) = row.assignee_id {
-        query = query.bind(assignee);
-    }
-    query.execute(&mut **tx).await?;
-    Ok(())
 }
 
 /// An at-risk P1/P2 that still has no public agent reply goes up one level.

@@ -162,7 +162,7 @@ pub(super) fn ticket_event(kind: &'static str, row: &TicketRow, internal: bool, 
     if let (Some(obj), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
         obj.extend(more);
     }
-    NewEvent { kind, ticket_id: Some(row.id), requester_id: Some(row.requester_id), internal, payload }
+    NewEvent::ticket(kind, row.id, row.requester_id, internal, payload)
 }
 
 /// Commits and then tells live listeners.
