@@ -76,7 +76,15 @@ impl NewEvent {
 
     /// An event only `user_id` sees.
     pub fn personal(kind: &'static str, user_id: i64, payload: serde_json::Value) -> NewEvent {
-        NewEvent { kind, ticket_id: None, requester_id: None, internal: false, user_id: Some(user_id), public: false, payload }
+        NewEvent {
+            kind,
+            ticket_id: None,
+            requester_id: None,
+            internal: false,
+            user_id: Some(user_id),
+            public: false,
+            payload,
+        }
     }
 
     /// An event every signed-in user sees.
@@ -261,5 +269,44 @@ pub async fn listen_postgres(db: Db, bus: EventBus, mut last_id: i64) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::{Role, Tier};
+
+    fn user(id: i64, role: Role) -> User {
+        let tier = (role == Role::Customer).then_some(Tier::General);
+        User { id, email: format!("{id}@example.com"), name: "U".into(), role, tier, level: None, takes_calls: false }
+    }
+
+    fn event(new: NewEvent) -> Event {
+        Event {
+            id: 1,
+            kind: new.kind.into(),
+            ticket_id: new.ticket_id,
+            requester_id: new.requester_id,
+            internal: new.internal,
+            user_id: new.user_id,
+            public: new.public,
+            payload: new.payload,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn who_sees_what() {
+        let (owner, stranger, agent) = (user(1, Role::Customer), user(2, Role::Customer), user(3, Role::Agent));
+        let public_reply = event(NewEvent::ticket("ticket.message", 9, 1, false, serde_json::json!({})));
+        let note = event(NewEvent::ticket("ticket.message", 9, 1, true, serde_json::json!({})));
+        let mine = event(NewEvent::personal("notification.created", 1, serde_json::json!({})));
+        let vote = event(NewEvent::public("feature.voted", serde_json::json!({})));
+        let sees = |u: &User| [&public_reply, &note, &mine, &vote].map(|e| e.visible_to(u));
+        assert_eq!(sees(&owner), [true, false, true, true]);
+        assert_eq!(sees(&stranger), [false, false, false, true]);
+        // Staff see every ticket event but not someone else's notifications.
+        assert_eq!(sees(&agent), [true, true, false, true]);
     }
 }

@@ -160,15 +160,19 @@ pub fn SupportHours() -> impl IntoView {
         <p class="support-hours" data-testid="support-hours" aria-live="polite">
             <Transition fallback=|| "Support hours…">
                 {move || hours.get().map(|r| match r {
-                    Ok((true, next)) => format!(
-                        "Support open now{}",
-                        next.map(|n| format!(" — closes {}", crate::time::eastern_short(n, now.get_untracked()))).unwrap_or_default()
-                    ),
-                    Ok((false, next)) => format!(
-                        "Support closed{}",
-                        next.map(|n| format!(" — opens {}", crate::time::eastern_short(n, now.get_untracked()))).unwrap_or_default()
-                    ),
-                    Err(_) => String::new(),
+                    Ok((open, next)) => {
+                        let state = if open { "Support open now" } else { "Support closed" };
+                        let change = if open { " — closes " } else { " — opens " };
+                        view! {
+                            {state}
+                            {next.map(|n| view! {
+                                {change}
+                                {crate::time::eastern_short(n, now.get_untracked())}
+                                <crate::time::YourTime epoch=n/>
+                            })}
+                        }.into_any()
+                    }
+                    Err(_) => ().into_any(),
                 })}
             </Transition>
         </p>

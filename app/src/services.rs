@@ -26,6 +26,16 @@ pub fn services() -> crate::error::AppResult<Services> {
     })
 }
 
+/// The caller's address in a server function: from the connection leptos hands over with the request
+/// (server functions are routed by leptos itself, so nothing else can put it in their context).
 pub fn client_ip() -> IpAddr {
-    leptos::prelude::use_context::<ClientIp>().map(|c| c.0).unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    use leptos::prelude::use_context;
+    use_context::<ClientIp>()
+        .map(|c| c.0)
+        .or_else(|| {
+            let parts = use_context::<http::request::Parts>()?;
+            let connection = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?;
+            Some(connection.0.ip())
+        })
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }

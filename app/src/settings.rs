@@ -111,14 +111,69 @@ pub async fn save_sla_holidays(holidays: String) -> Result<Vec<String>, AppError
     Ok(stored.iter().map(ToString::to_string).collect())
 }
 
+/// One day of the weekly-hours form: `days[monday][open]=09:00`, `days[monday][close]=18:00`,
+/// `days[monday][is_open]=on` (absent when the day is closed).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayForm {
+    #[serde(default)]
+    pub open: String,
+    #[serde(default)]
+    pub close: String,
+    #[serde(default)]
+    pub is_open: Option<String>,
+}
+
+/// Both calendars' weekly hours as text (`support`, `live_chat`).
+#[server(prefix = "/rpc", endpoint = "weekly_calendars")]
+pub async fn weekly_calendars() -> Result<(crate::sla::WeekText, crate::sla::WeekText), AppError> {
+    let s = manager().await?;
+    let weekly = crate::sla_store::load_weekly(&s.db).await?;
+    Ok((crate::sla::WeekText::from_hours(&weekly.support), crate::sla::WeekText::from_hours(&weekly.live_chat)))
+}
+
+/// Replaces one calendar's week (`calendar` is `support` or `live_chat`).
+#[server(prefix = "/rpc", endpoint = "save_weekly_hours")]
+pub async fn save_weekly_hours(
+    calendar: String,
+    #[server(default)] days: std::collections::BTreeMap<String, DayForm>,
+) -> Result<crate::sla::WeekText, AppError> {
+    let s = manager().await?;
+    let mut week = crate::sla::WeekText::default();
+    for (name, form) in &days {
+        if form.is_open.is_none() {
+            continue;
+        }
+        let text = Some(crate::sla::DayText { open: form.open.clone(), close: form.close.clone() });
+        match name.as_str() {
+            "monday" => week.monday = text,
+            "tuesday" => week.tuesday = text,
+            "wednesday" => week.wednesday = text,
+            "thursday" => week.thursday = text,
+            "friday" => week.friday = text,
+            "saturday" => week.saturday = text,
+            "sunday" => week.sunday = text,
+            other => return Err(AppError::invalid_field("days", format!("Unknown day {other:?}."))),
+        }
+    }
+    let text = match calendar.as_str() {
+        "support" => crate::sla_store::WeeklyText { support: Some(week), live_chat: None },
+        "live_chat" => crate::sla_store::WeeklyText { support: None, live_chat: Some(week) },
+        _ => return Err(AppError::invalid_field("calendar", "Choose support or live_chat.")),
+    };
+    let weekly = crate::sla_store::save_weekly(&s.db, &text).await?;
+    let hours = if calendar == "support" { weekly.support } else { weekly.live_chat };
+    Ok(crate::sla::WeekText::from_hours(&hours))
+}
+
 #[component]
 pub fn SlaSettingsPage() -> impl IntoView {
     view! {
         <Title text="SLA settings"/>
         <section class="page">
-            <h1>"SLA policies and holidays"</h1>
+            <h1>"SLA policies, hours and holidays"</h1>
             <RequireUser manager=true>
                 <PolicyEditor/>
+                <WeeklyHoursEditors/>
                 <HolidayEditor/>
             </RequireUser>
         </section>
@@ -315,5 +370,134 @@ fn HolidayEditor() -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+#[component]
+fn WeeklyHoursEditors() -> impl IntoView {
+    let calendars = Resource::new(|| (), |_| weekly_calendars());
+    view! {
+        <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Loading weekly hours…"</p> }>
+            {move || calendars.get().map(|result| match result {
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Ok((support, live_chat)) => view! {
+                    <WeekEditor
+                        calendar="support"
+                        title="Support hours"
+                        save_label="Save support hours"
+                        hint="Business-hours SLA clocks count these hours (America/New_York). Leave a day unticked to close it."
+                        week=support
+                    />
+                    <WeekEditor
+                        calendar="live_chat"
+                        title="Live-chat hours"
+                        save_label="Save live-chat hours"
+                        hint="Calls can be booked in these hours (America/New_York)."
+                        week=live_chat
+                    />
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn WeekEditor(
+    calendar: &'static str,
+    title: &'static str,
+    save_label: &'static str,
+    hint: &'static str,
+    week: crate::sla::WeekText,
+) -> impl IntoView {
+    let save = ServerAction::<SaveWeeklyHours>::new();
+    let error = crate::ui::action_error(save);
+    let saved = move || save.value().get().and_then(Result::ok).map(|_| "Saved.");
+    let heading = format!("weekly-{calendar}-heading");
+    view! {
+        <section class="panel" aria-labelledby=heading.clone() data-testid=format!("weekly-{calendar}")>
+            <h2 id=heading.clone()>{title}</h2>
+            <p class="hint">{hint}</p>
+            <ActionForm action=save attr:class="stack" attr:novalidate=true>
+                <ErrorSummary error/>
+                <input type="hidden" name="calendar" value=calendar/>
+                <div class="table-scroll">
+                    <table class="week-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Day"</th>
+                                <th scope="col">"Open"</th>
+                                <th scope="col">"Opens"</th>
+                                <th scope="col">"Closes"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {crate::sla::WEEKDAYS.iter().map(|(name, day)| {
+                                let text = week.day(*day).cloned();
+                                view! { <DayRow calendar name text error/> }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <div class="actions">
+                    <SubmitButton label=save_label busy_label="Saving…" pending=save.pending()/>
+                    <p class="status" role="status" data-testid=format!("weekly-{calendar}-status")>{saved}</p>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn DayRow(
+    calendar: &'static str,
+    name: &'static str,
+    text: Option<crate::sla::DayText>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let label = {
+        let mut chars = name.chars();
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+    };
+    let is_open = RwSignal::new(text.is_some());
+    let (open, close) = text.map(|t| (t.open, t.close)).unwrap_or_else(|| ("09:00".into(), "18:00".into()));
+    let id = move |part: &str| format!("{calendar}-{name}-{part}");
+    let open_error = error_for(error, format!("{calendar}.{name}.open"));
+    let close_error = error_for(error, format!("{calendar}.{name}.close"));
+    let time_input = move |part: &'static str, value: String, err: Signal<Option<String>>, label: String| {
+        let error_id = id(&format!("{part}-error"));
+        view! {
+            <div class="field" class:has-error=move || err.get().is_some()>
+                <input
+                    id=id(part)
+                    type="time"
+                    name=format!("days[{name}][{part}]")
+                    value=value
+                    step="900"
+                    aria-label=label
+                    disabled=move || !is_open.get()
+                    aria-invalid=move || err.get().is_some().to_string()
+                    aria-describedby=error_id.clone()
+                />
+                <p class="field-error" id=error_id aria-live="polite">{move || err.get()}</p>
+            </div>
+        }
+    };
+    view! {
+        <tr>
+            <th scope="row">{label.clone()}</th>
+            <td>
+                <input
+                    id=id("is_open")
+                    type="checkbox"
+                    name=format!("days[{name}][is_open]")
+                    value="on"
+                    prop:checked=move || is_open.get()
+                    on:change=move |ev| is_open.set(event_target_checked(&ev))
+                    aria-label=format!("{label} open")
+                />
+            </td>
+            <td>{time_input("open", open, open_error, format!("{label} opens"))}</td>
+            <td>{time_input("close", close, close_error, format!("{label} closes"))}</td>
+        </tr>
     }
 }

@@ -5,7 +5,9 @@
 
 use crate::db::Db;
 use crate::error::{AppError, FieldErrors};
-use crate::sla::{self, BusinessCalendar, Policy, Priority, SlaTier, MAX_TARGET_MINUTES};
+use crate::sla::{
+    self, BusinessCalendar, DayHours, Policy, Priority, SlaTier, WeekText, WeeklyHours, MAX_TARGET_MINUTES,
+};
 use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -62,7 +64,117 @@ pub async fn load_holidays(db: &Db) -> Result<Vec<Date>, sqlx::Error> {
 pub async fn load_policies_and_calendar(db: &Db) -> Result<(Vec<Policy>, BusinessCalendar), sqlx::Error> {
     let policies = load_policies(db).await?;
     let holidays = load_holidays(db).await?;
-    Ok((policies, BusinessCalendar::support(holidays)))
+    let weekly = load_weekly(db).await?;
+    Ok((policies, BusinessCalendar::new(weekly.support, holidays)))
+}
+
+/// The two weekly calendars managers edit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Weekly {
+    pub support: WeeklyHours,
+    pub live_chat: WeeklyHours,
+}
+
+/// `weekly_hours` as both calendars; a calendar with no rows at all falls back to the support plan's hours
+/// (the migration seeds them; an empty table would otherwise stop every business-hours clock).
+pub async fn load_weekly(db: &Db) -> Result<Weekly, sqlx::Error> {
+    let rows = sqlx::query("SELECT calendar, weekday, open_minute, close_minute FROM weekly_hours")
+        .fetch_all(&db.pool)
+        .await?;
+    let (mut support, mut live_chat) = (WeeklyHours::default(), WeeklyHours::default());
+    let (mut any_support, mut any_live_chat) = (false, false);
+    for r in rows {
+        let calendar: String = r.try_get("calendar")?;
+        let weekday: i64 = r.try_get("weekday")?;
+        let (open, close): (i64, i64) = (r.try_get("open_minute")?, r.try_get("close_minute")?);
+        let Some((_, day)) = usize::try_from(weekday - 1).ok().and_then(|i| sla::WEEKDAYS.get(i)) else { continue };
+        let (Ok(open), Ok(close)) = (u16::try_from(open), u16::try_from(close)) else { continue };
+        let Ok(hours) = DayHours::new(open, close) else { continue };
+        let week = match calendar.as_str() {
+            "support" => {
+                any_support = true;
+                &mut support
+            }
+            "live_chat" => {
+                any_live_chat = true;
+                &mut live_chat
+            }
+            _ => continue,
+        };
+        set_day(week, *day, hours);
+    }
+    Ok(Weekly {
+        support: if any_support { support } else { WeeklyHours::support() },
+        live_chat: if any_live_chat { live_chat } else { WeeklyHours::live_chat() },
+    })
+}
+
+fn set_day(week: &mut WeeklyHours, day: jiff::civil::Weekday, hours: DayHours) {
+    use jiff::civil::Weekday::*;
+    let slot = match day {
+        Monday => &mut week.monday,
+        Tuesday => &mut week.tuesday,
+        Wednesday => &mut week.wednesday,
+        Thursday => &mut week.thursday,
+        Friday => &mut week.friday,
+        Saturday => &mut week.saturday,
+        Sunday => &mut week.sunday,
+    };
+    *slot = Some(hours);
+}
+
+/// The calendars as the API writes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyText {
+    #[serde(default)]
+    pub support: Option<WeekText>,
+    #[serde(default)]
+    pub live_chat: Option<WeekText>,
+}
+
+impl WeeklyText {
+    pub fn from_weekly(weekly: &Weekly) -> WeeklyText {
+        WeeklyText {
+            support: Some(WeekText::from_hours(&weekly.support)),
+            live_chat: Some(WeekText::from_hours(&weekly.live_chat)),
+        }
+    }
+}
+
+/// Validates and stores the calendars given (an absent one stays as it is), all in one transaction.
+pub async fn save_weekly(db: &Db, text: &WeeklyText) -> Result<Weekly, AppError> {
+    let mut errors = FieldErrors::default();
+    let mut parsed = Vec::new();
+    for (name, week) in [("support", &text.support), ("live_chat", &text.live_chat)] {
+        let Some(week) = week else { continue };
+        match week.parse(name) {
+            Ok(hours) => parsed.push((name, hours)),
+            Err(list) => list.into_iter().for_each(|(field, message)| errors.add(&field, message)),
+        }
+    }
+    if text.support.is_none() && text.live_chat.is_none() {
+        errors.add("support", "Send support and/or live_chat hours.");
+    }
+    errors.into_result()?;
+    let mut tx = db.begin_write().await?;
+    for (name, hours) in parsed {
+        sqlx::query("DELETE FROM weekly_hours WHERE calendar = $1").bind(name).execute(&mut *tx).await?;
+        for (index, (_, day)) in sla::WEEKDAYS.iter().enumerate() {
+            let Some(day_hours) = hours.get(*day) else { continue };
+            sqlx::query(
+                "INSERT INTO weekly_hours (calendar, weekday, open_minute, close_minute) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(name)
+            .bind(index as i64 + 1)
+            .bind(i64::from(day_hours.open_minute))
+            .bind(i64::from(day_hours.close_minute))
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(load_weekly(db).await?)
 }
 
 /// The row for `tier`/`priority`, falling back to the spec's default when the table lacks it.
@@ -211,18 +323,22 @@ pub struct HoursReport {
     pub support: OpenStatus,
     pub live_chat: OpenStatus,
     pub holidays: Vec<String>,
+    /// The weekly hours of both calendars, Eastern time.
+    pub weekly: WeeklyText,
 }
 
 pub async fn hours(db: &Db, now: Timestamp) -> Result<HoursReport, sqlx::Error> {
     let holidays = load_holidays(db).await?;
+    let weekly = load_weekly(db).await?;
     let status = |cal: &BusinessCalendar| {
         let (open, next) = sla::hours_status(cal, now);
         OpenStatus { open, next_change_at: next.map(|t| crate::db::rfc3339(t.as_second())) }
     };
     Ok(HoursReport {
-        support: status(&BusinessCalendar::support(holidays.iter().copied())),
-        live_chat: status(&BusinessCalendar::live_chat(holidays.iter().copied())),
+        support: status(&BusinessCalendar::new(weekly.support, holidays.iter().copied())),
+        live_chat: status(&BusinessCalendar::new(weekly.live_chat, holidays.iter().copied())),
         holidays: holidays.iter().map(Date::to_string).collect(),
+        weekly: WeeklyText::from_weekly(&weekly),
     })
 }
 

@@ -64,6 +64,19 @@ pub fn When(#[prop(optional)] epoch: Option<i64>, #[prop(optional, into)] rfc333
     }
 }
 
+/// " (Sat 15:00 CET your time)" after hydration when the viewer is not on Eastern time; nothing otherwise.
+#[component]
+pub fn YourTime(epoch: i64) -> impl IntoView {
+    let local = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| local.set(local_label(epoch)));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = epoch;
+    move || {
+        local.get().map(|l| view! { <span class="local-time" data-testid="your-time">" (" {l} " your time)"</span> })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,3 +104,19 @@ pub fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
         </div>
     }
 }
+
+/// A random id for one form submission (idempotency): 128 bits as hex.
+pub fn new_request_id() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        format!("{:032x}", rand::random::<u128>())
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        (0..4).map(|_| format!("{:08x}", (js_sys::Math::random() * 4_294_967_296.0) as u32)).collect()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        String::new()
+    }
+}

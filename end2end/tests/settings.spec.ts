@@ -4,8 +4,9 @@ import { demo, expectAccessible, hydrated, signInAs } from './support';
 async function openSettings(page: Page): Promise<void> {
   await page.goto('/admin/sla');
   await hydrated(page);
-  await expect(page.getByRole('heading', { name: 'SLA policies and holidays' })).toBeVisible();
-  await expect(page.locator('tbody tr')).toHaveCount(8);
+  await expect(page.getByRole('heading', { name: 'SLA policies, hours and holidays' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Policies' }).locator('tbody tr')).toHaveCount(8);
+  await expect(page.getByTestId('weekly-support').locator('tbody tr')).toHaveCount(7);
 }
 
 test.describe('SLA settings', () => {
@@ -77,6 +78,44 @@ test.describe('SLA settings', () => {
     await save.click();
     await expect(holidays.getByRole('status')).toHaveText('Saved.');
     await expect(textarea).not.toHaveValue(/2031-01-02/);
+  });
+
+  test('a manager opens support on Sundays, sees the error for an impossible day, and closes it again', async ({ page }) => {
+    await signInAs(page, demo.manager);
+    await openSettings(page);
+    const support = page.getByRole('region', { name: 'Support hours' });
+    const sundayOpen = support.getByLabel('Sunday open', { exact: true });
+    const opens = support.getByLabel('Sunday opens', { exact: true });
+    const closes = support.getByLabel('Sunday closes', { exact: true });
+    await expect(sundayOpen).not.toBeChecked();
+    await expect(opens).toBeDisabled();
+
+    await sundayOpen.check();
+    await expect(opens).toBeEnabled();
+    await opens.fill('14:00');
+    await closes.fill('10:00');
+    await support.getByRole('button', { name: 'Save support hours' }).click();
+    await expect(page.locator('#support-sunday-close-error')).toContainText('after opening');
+    await expect(closes).toHaveAttribute('aria-invalid', 'true');
+    await expectAccessible(page);
+
+    await opens.fill('10:00');
+    await closes.fill('14:00');
+    await support.getByRole('button', { name: 'Save support hours' }).click();
+    await expect(support.getByRole('status')).toHaveText('Saved.');
+    const week = await (await page.request.get('/api/v1/hours/weekly')).json();
+    expect(week.support.sunday).toEqual({ open: '10:00', close: '14:00' });
+    await page.reload();
+    await openSettings(page);
+    await expect(sundayOpen).toBeChecked();
+    await expect(opens).toHaveValue('10:00');
+
+    // back to the support plan's hours for the other tests
+    await sundayOpen.uncheck();
+    await support.getByRole('button', { name: 'Save support hours' }).click();
+    await expect(support.getByRole('status')).toHaveText('Saved.');
+    const restored = await (await page.request.get('/api/v1/hours/weekly')).json();
+    expect(restored.support.sunday).toBeNull();
   });
 
   test('only managers may open the settings', async ({ page }) => {

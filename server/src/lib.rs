@@ -8,7 +8,7 @@ pub mod demo;
 pub mod guard;
 pub mod metrics;
 
-use app::services::{ClientIp, Services};
+use app::services::Services;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRef, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -51,17 +51,45 @@ pub fn client_ip(req: &Request) -> IpAddr {
     req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }
 
+/// Only reached for names no server function has (leptos routes the real ones itself, with the render
+/// context); answers with the usual error.
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    let ip = client_ip(&req);
     let services = state.services.clone();
-    leptos_axum::handle_server_fns_with_context(
-        move || {
-            provide_context(services.clone());
-            provide_context(ClientIp(ip));
-        },
-        req,
-    )
-    .await
+    leptos_axum::handle_server_fns_with_context(move || provide_context(services.clone()), req).await
+}
+
+/// For `/rpc/…` only: see [`with_error_status`].
+async fn rpc_error_status(req: Request, next: axum::middleware::Next) -> Response {
+    let rpc = req.uri().path().starts_with("/rpc/");
+    let response = next.run(req).await;
+    if rpc {
+        with_error_status(response).await
+    } else {
+        response
+    }
+}
+
+/// Server functions answer every error with 500; the body is our `AppError` with its real status (422, 403…).
+/// Send that status instead, so logs, metrics and proxies do not count a refused form as a server fault.
+/// (The browser client decodes the error from any 4xx/5xx alike.)
+async fn with_error_status(response: Response) -> Response {
+    if response.status() != http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return app::error::AppError::internal().into_response();
+    };
+    let status = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("status")?.as_u64())
+        .and_then(|code| u16::try_from(code).ok())
+        .filter(|code| (400..=599).contains(code))
+        .and_then(|code| http::StatusCode::from_u16(code).ok());
+    if let Some(status) = status {
+        parts.status = status;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The whole application: pages, server functions, REST API, operations endpoints.
@@ -81,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics::prometheus))
         .leptos_routes_with_context(&state, routes, render_context, shell)
         .fallback(fallback)
+        .layer(axum::middleware::from_fn(rpc_error_status))
         .layer(axum::middleware::from_fn(guard::run_to_completion))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::rate_limit_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::same_origin))

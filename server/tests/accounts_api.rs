@@ -474,7 +474,33 @@ async fn demo_seed_creates_each_role_once(app: TestApp) {
     assert_eq!((count, again), (5, 5));
 }
 
+/// The sign-in form (a server function) counts attempts per client address like the API does: one address
+/// that exhausts its budget does not lock the same account out for everyone else.
+async fn the_sign_in_form_limits_per_address(app: TestApp) {
+    app.register("ada@example.com", "Ada").await;
+    let attempt = |ip: [u8; 4]| {
+        call(Method::POST, "/rpc/sign_in")
+            .with_ip(ip)
+            .header("origin", "http://127.0.0.1:3000")
+            .header("accept", "application/json")
+            .raw(b"email=ada%40example.com&password=wrong+guess+here", Some("application/x-www-form-urlencoded"))
+    };
+    let mut limited = false;
+    for _ in 0..60 {
+        let r = app.send(attempt([203, 0, 113, 7])).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    }
+    assert!(limited, "the form's sign-in attempts are never limited");
+    let elsewhere = app.send(attempt([198, 51, 100, 9])).await;
+    assert_eq!(elsewhere.status, StatusCode::UNAUTHORIZED, "{}", elsewhere.text);
+}
+
 both!(
+    the_sign_in_form_limits_per_address,
     register_sign_in_sign_out,
     wrong_password_and_unknown_email_look_the_same,
     token_auth_list_and_revoke,

@@ -47,9 +47,9 @@ fn NotificationList() -> impl IntoView {
     let loading_older = RwSignal::new(false);
     let has_unread = move || items.get().and_then(Result::ok).is_some_and(|list| list.iter().any(|n| !n.read));
     let load_older = move |_| {
-        let last = older.with_untracked(|o| o.last().map(|n| n.id)).or_else(|| {
-            items.get_untracked().and_then(Result::ok).and_then(|list| list.last().map(|n| n.id))
-        });
+        let last = older
+            .with_untracked(|o| o.last().map(|n| n.id))
+            .or_else(|| items.get_untracked().and_then(Result::ok).and_then(|list| list.last().map(|n| n.id)));
         loading_older.set(true);
         leptos::task::spawn_local(async move {
             if let Ok(more) = my_notifications(last).await {

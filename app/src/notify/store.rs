@@ -102,14 +102,12 @@ pub async fn mark_read(db: &Db, bus: &EventBus, user_id: i64, ids: Option<&[i64]
     let at = now();
     let mut tx = db.begin_write().await?;
     let changed = match ids {
-        None => {
-            sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
-                .bind(at)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-        }
+        None => sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+            .bind(at)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
         Some(ids) => {
             let mut changed = 0;
             for id in ids {

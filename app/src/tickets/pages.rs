@@ -174,6 +174,8 @@ fn NewTicketForm() -> impl IntoView {
     view! {
         <ActionForm action=create attr:class="stack" attr:novalidate=true>
             <FormError error/>
+            // A double click or a resent form carries the same id: the server opens one ticket for it.
+            <input type="hidden" name="request_id" value=crate::ui::new_request_id()/>
             <Field name="subject" label="Subject" required=true maxlength=200 hint="One line: what is wrong or what you need." error=field_error(error, "subject")/>
             <div class="field">
                 <label for="category">"Category"</label>
@@ -207,7 +209,7 @@ fn NewTicketForm() -> impl IntoView {
                         Ok(p) => view! {
                             <p>"First reply expected by " <strong><When epoch=p.first_response_epoch/></strong></p>
                             <p>"Resolution by " <strong><When epoch=p.resolution_epoch/></strong></p>
-                            <p class="muted">{if p.calendar == "24x7" { "Counted around the clock." } else { "Counted in support hours (Mon–Fri 09:00–18:00, Sat 10:00–16:00 Eastern)." }}</p>
+                            <p class="muted">{if p.calendar == "24x7" { "Counted around the clock." } else { "Counted in support hours only (Eastern time; see the hours at the foot of the page)." }}</p>
                         }.into_any(),
                         Err(e) => view! { <p>{e.message}</p> }.into_any(),
                     })}

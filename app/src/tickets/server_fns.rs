@@ -39,16 +39,87 @@ pub async fn sla_preview(priority: String) -> Result<SlaPromise, AppError> {
     })
 }
 
+/// `request_id` (the form's hidden field) makes a repeat of the same submission return the ticket the first
+/// one opened instead of opening another.
 #[server(prefix = "/rpc", endpoint = "create_ticket")]
 pub async fn create_ticket(
     subject: String,
     body: String,
     priority: String,
     category: Option<String>,
+    #[server(default)] request_id: Option<String>,
 ) -> Result<Ticket, AppError> {
     let (s, user) = caller().await?;
     let new = super::NewTicketInput { subject, body, priority, category }.validate()?;
-    super::service::create(&s.db, &s.events, &user, new).await
+    match request_id.as_deref().map(str::trim).filter(|id| !id.is_empty() && id.len() <= 64) {
+        Some(request_id) => ssr::create_once(&s, &user, request_id, new).await,
+        None => super::service::create(&s.db, &s.events, &user, new).await,
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::accounts::User;
+    use crate::db::{is_unique_violation, now};
+    use crate::error::AppError;
+    use crate::services::Services;
+    use crate::tickets::{service, NewTicket, Ticket};
+    use sqlx::Row;
+
+    /// Claims `(ui-ticket:{user}, request_id)` in the idempotency table, then creates; a repeat gets the
+    /// ticket the first one created, or 409 while the first is still running. A failed create frees the id.
+    pub async fn create_once(s: &Services, user: &User, request_id: &str, new: NewTicket) -> Result<Ticket, AppError> {
+        let scope = format!("ui-ticket:{}", user.id);
+        let claimed = sqlx::query(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, status, created_at) VALUES ($1, $2, '', 0, $3)",
+        )
+        .bind(&scope)
+        .bind(request_id)
+        .bind(now())
+        .execute(&s.db.pool)
+        .await;
+        match claimed {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                let row = sqlx::query("SELECT status, response FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                    .bind(&scope)
+                    .bind(request_id)
+                    .fetch_one(&s.db.pool)
+                    .await?;
+                let created: Option<i64> = row
+                    .try_get::<Option<String>, _>("response")?
+                    .and_then(|r| r.parse().ok())
+                    .filter(|_| row.try_get::<i64, _>("status").is_ok_and(|st| st == 201));
+                return match created {
+                    Some(id) => service::get(&s.db, user, id).await,
+                    None => Err(AppError::conflict("already_submitting", "This ticket is already being opened.")),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let result = service::create(&s.db, &s.events, user, new).await;
+        let stored = match &result {
+            Ok(ticket) => {
+                sqlx::query("UPDATE idempotency_keys SET status = 201, response = $1 WHERE scope = $2 AND key = $3")
+                    .bind(ticket.id.to_string())
+                    .bind(&scope)
+                    .bind(request_id)
+                    .execute(&s.db.pool)
+                    .await
+            }
+            Err(_) => {
+                sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                    .bind(&scope)
+                    .bind(request_id)
+                    .execute(&s.db.pool)
+                    .await
+            }
+        };
+        if let Err(e) = stored {
+            tracing::error!(error = %e, "could not record the form's request id");
+        }
+        result
+    }
 }
 
 #[server(prefix = "/rpc", endpoint = "list_tickets")]

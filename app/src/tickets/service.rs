@@ -8,6 +8,7 @@ use crate::accounts::{Level, Role, Tier, User};
 use crate::db::{flag, now, Db};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event, EventBus, NewEvent};
+use crate::notify;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -165,6 +166,25 @@ pub(super) fn ticket_event(kind: &'static str, row: &TicketRow, internal: bool, 
     NewEvent::ticket(kind, row.id, row.requester_id, internal, payload)
 }
 
+/// In-portal notifications about ticket `row` for `users` (the actor themself is skipped).
+async fn tell(
+    tx: &mut Transaction<'static, Any>,
+    users: &[i64],
+    actor_id: i64,
+    kind: &'static str,
+    row: &TicketRow,
+    what: &str,
+) -> Result<Vec<Event>, sqlx::Error> {
+    let users: Vec<i64> = users.iter().copied().filter(|&u| u != actor_id).collect();
+    let notice = notify::NewNotification {
+        kind,
+        text: format!("#{} {}: {what}", row.id, row.subject),
+        ticket_id: Some(row.id),
+        link: None,
+    };
+    notify::to_users(tx, &users, &notice).await
+}
+
 /// Commits and then tells live listeners.
 pub(super) async fn commit(
     db: &Db,
@@ -200,8 +220,14 @@ pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewTicket) -> App
     .await?;
     let row = ticket_from_row(&row)?;
     history(&mut tx, row.id, Some(user.id), "created", (None, Some(row.priority.as_str())), None).await?;
-    let event = events::record(&mut tx, ticket_event("ticket.created", &row, false, serde_json::json!({}))).await?;
-    commit(db, tx, bus, vec![event]).await?;
+    let mut recorded = Vec::new();
+    if row.priority == Priority::P1 {
+        let staff = notify::staff_for_ticket(&mut tx, None).await?;
+        let what = format!("new P1 ticket from a {tier} customer");
+        recorded = tell(&mut tx, &staff, user.id, "ticket.new_p1", &row, &what).await?;
+    }
+    recorded.push(events::record(&mut tx, ticket_event("ticket.created", &row, false, serde_json::json!({}))).await?);
+    commit(db, tx, bus, recorded).await?;
     present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
 }
 
@@ -315,10 +341,20 @@ pub async fn update(db: &Db, bus: &EventBus, user: &User, id: i64, patch: &Ticke
     if actor == Actor::Requester && (patch.priority.is_some() || patch.assignee_id.is_some()) {
         return Err(AppError::forbidden());
     }
+    let mut recorded = Vec::new();
     if let Some(to) = patch.status {
         status_change_allowed(actor, row.status, to, row.resolved_at, at)
             .map_err(|m| AppError::invalid_field("status", m))?;
+        let changed = to != row.status;
         change_status(&mut tx, &mut row, to, Some(user.id), at).await?;
+        let what = match to {
+            Status::PendingCustomer => Some("an agent is waiting for your reply"),
+            Status::Resolved => Some("marked resolved; reopen within 7 days if it is not"),
+            _ => None,
+        };
+        if let (true, Actor::Staff, Some(what)) = (changed, actor, what) {
+            recorded.extend(tell(&mut tx, &[row.requester_id], user.id, "ticket.status", &row, what).await?);
+        }
     }
     if let Some(priority) = patch.priority {
         if priority != row.priority {
@@ -351,11 +387,15 @@ pub async fn update(db: &Db, bus: &EventBus, user: &User, id: i64, patch: &Ticke
             let (from, to) = (row.assignee_id.map(|a| a.to_string()), assignee.map(|a| a.to_string()));
             history(&mut tx, id, Some(user.id), "assignee", (from.as_deref(), to.as_deref()), None).await?;
             row.assignee_id = assignee;
+            if let Some(assignee_id) = assignee {
+                let what = format!("assigned to you by {}", user.name);
+                recorded.extend(tell(&mut tx, &[assignee_id], user.id, "ticket.assigned", &row, &what).await?);
+            }
         }
     }
     save(&mut tx, &mut row, at).await?;
-    let event = events::record(&mut tx, ticket_event("ticket.updated", &row, false, serde_json::json!({}))).await?;
-    commit(db, tx, bus, vec![event]).await?;
+    recorded.push(events::record(&mut tx, ticket_event("ticket.updated", &row, false, serde_json::json!({}))).await?);
+    commit(db, tx, bus, recorded).await?;
     present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
 }
 
@@ -435,12 +475,24 @@ pub async fn add_message(
         change_status(&mut tx, &mut row, Status::Open, Some(user.id), at).await?;
     }
     save(&mut tx, &mut row, at).await?;
-    let event = events::record(
-        &mut tx,
-        ticket_event("ticket.message", &row, internal, serde_json::json!({ "message_id": message_id })),
-    )
-    .await?;
-    commit(db, tx, bus, vec![event]).await?;
+    // The customer hears of public agent replies; the assignee of customer replies.
+    let mut recorded = if user.role.is_staff() && !internal {
+        let what = format!("{} replied", user.name);
+        tell(&mut tx, &[row.requester_id], user.id, "ticket.reply", &row, &what).await?
+    } else if !user.role.is_staff() {
+        let assignee: Vec<i64> = row.assignee_id.into_iter().collect();
+        tell(&mut tx, &assignee, user.id, "ticket.reply", &row, "the customer replied").await?
+    } else {
+        Vec::new()
+    };
+    recorded.push(
+        events::record(
+            &mut tx,
+            ticket_event("ticket.message", &row, internal, serde_json::json!({ "message_id": message_id })),
+        )
+        .await?,
+    );
+    commit(db, tx, bus, recorded).await?;
     Ok(Message {
         id: message_id,
         ticket_id: id,

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod events;
 pub mod idempotency;
+pub mod notifications;
 pub mod openapi;
 pub mod sla;
 pub mod tickets;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(tickets::router())
         .merge(events::router())
         .merge(sla::router())
+        .merge(notifications::router())
         .route("/openapi.json", axum::routing::get(openapi::spec))
         .fallback(|| async { AppError::not_found() })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

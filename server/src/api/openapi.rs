@@ -88,7 +88,25 @@ fn ticket_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) 
         } },
         "/hours": { "get": { "summary": "Support and live-chat hours now, and holidays", "responses": { "200": { "description": "`{support: {open, next_change_at}, live_chat: {...}, holidays: [...]}`" } } } },
         "/hours/holidays": { "put": { "summary": "Managers: replace the holidays (YYYY-MM-DD, Eastern)", "security": secured(),
-            "responses": { "200": { "description": "The sorted list" }, "422": { "$ref": "#/components/responses/Invalid" } } } }
+            "responses": { "200": { "description": "The sorted list" }, "422": { "$ref": "#/components/responses/Invalid" } } } },
+        "/hours/weekly": {
+            "get": { "summary": "Weekly support and live-chat hours (Eastern)", "responses": { "200": ok("Both weeks", json!({ "$ref": "#/components/schemas/WeeklyHours" })) } },
+            "put": { "summary": "Managers: replace the weekly hours of one or both calendars; a missing or null day is closed", "security": secured(),
+                "requestBody": json_body(json!({ "$ref": "#/components/schemas/WeeklyHours" })),
+                "responses": { "200": ok("The stored weeks", json!({ "$ref": "#/components/schemas/WeeklyHours" })),
+                    "403": { "$ref": "#/components/responses/Forbidden" }, "422": { "$ref": "#/components/responses/Invalid" } } }
+        },
+        "/notifications": { "get": { "summary": "Your in-portal notifications, newest first, with the unread count", "security": secured(),
+            "parameters": [limit, cursor],
+            "responses": { "200": ok("A page of notifications and `unread`", json!({ "type": "object", "properties": {
+                "items": { "type": "array", "items": { "type": "object", "properties": {
+                    "id": { "type": "integer" }, "kind": { "type": "string" }, "text": { "type": "string" },
+                    "ticket_id": { "type": "integer", "nullable": true }, "link": { "type": "string", "nullable": true },
+                    "created_at": { "type": "integer", "description": "Unix seconds" }, "read": { "type": "boolean" } } } },
+                "next_cursor": { "type": "string", "nullable": true }, "unread": { "type": "integer" } } })) } } },
+        "/notifications/read": { "post": { "summary": "Mark your notifications read: the ids given, or all", "security": secured(),
+            "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "properties": { "ids": { "type": "array", "items": { "type": "integer" }, "maxItems": 500 } } })),
+            "responses": { "200": ok("`{changed, unread}`", json!({ "type": "object" })), "422": { "$ref": "#/components/responses/Invalid" } } } }
     })
 }
 
@@ -116,6 +134,11 @@ pub fn document() -> Value {
                 "session": { "type": "apiKey", "in": "cookie", "name": "supportal_session" }
             },
             "schemas": {
+                "WeeklyHours": { "type": "object", "additionalProperties": false, "properties": {
+                    "support": { "$ref": "#/components/schemas/Week" }, "live_chat": { "$ref": "#/components/schemas/Week" } } },
+                "Week": { "type": "object", "description": "monday … sunday; null or missing: closed",
+                    "additionalProperties": { "type": "object", "nullable": true, "properties": {
+                        "open": { "type": "string", "example": "09:00" }, "close": { "type": "string", "example": "18:00", "description": "24:00 closes at midnight" } } } },
                 "Error": {
                     "type": "object",
                     "required": ["error"],

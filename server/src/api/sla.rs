@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/sla/preview", get(preview))
         .route("/hours", get(hours))
         .route("/hours/holidays", put(save_holidays))
+        .route("/hours/weekly", get(weekly).put(save_weekly))
 }
 
 async fn policies(State(state): State<AppState>, CurrentUser(_): CurrentUser) -> Result<Json<Value>, AppError> {
@@ -85,4 +86,19 @@ async fn save_holidays(
     let days = sla_store::parse_holidays(&days)?;
     let stored = sla_store::replace_holidays(&state.services.db, &days).await?;
     Ok(Json(stored.iter().map(ToString::to_string).collect()))
+}
+
+async fn weekly(State(state): State<AppState>) -> Result<Json<sla_store::WeeklyText>, AppError> {
+    let weekly = sla_store::load_weekly(&state.services.db).await?;
+    Ok(Json(sla_store::WeeklyText::from_weekly(&weekly)))
+}
+
+/// `{support?: {monday: {open, close} | null, …}, live_chat?: {…}}`: a given calendar is replaced whole.
+async fn save_weekly(
+    State(state): State<AppState>,
+    Manager(_): Manager,
+    ApiJson(text): ApiJson<sla_store::WeeklyText>,
+) -> Result<Json<sla_store::WeeklyText>, AppError> {
+    let weekly = sla_store::save_weekly(&state.services.db, &text).await?;
+    Ok(Json(sla_store::WeeklyText::from_weekly(&weekly)))
 }
