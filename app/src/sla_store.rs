@@ -61,11 +61,70 @@ pub async fn load_holidays(db: &Db) -> Result<Vec<Date>, sqlx::Error> {
 
 /// The policy table and the support calendar (with holidays) in force: what `tickets::clocks::SlaContext::load`
 /// reads, in one place.
+///
+/// Every ticket read needs them and they change rarely, so they are kept for [`CACHE_FRESH_FOR`] per database;
+/// this instance's own edits replace them at once, other instances' (PostgreSQL) within that time.
 pub async fn load_policies_and_calendar(db: &Db) -> Result<(Vec<Policy>, BusinessCalendar), sqlx::Error> {
+    if let Some(cached) = cache::get(db) {
+        return Ok(cached);
+    }
+    let generation = cache::generation(db);
     let policies = load_policies(db).await?;
     let holidays = load_holidays(db).await?;
     let weekly = load_weekly(db).await?;
-    Ok((policies, BusinessCalendar::new(weekly.support, holidays)))
+    let loaded = (policies, BusinessCalendar::new(weekly.support, holidays));
+    cache::put(db, generation, loaded.clone());
+    Ok(loaded)
+}
+
+/// How long a loaded policy table and calendar serve before they are read again.
+pub const CACHE_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+mod cache {
+    use super::{BusinessCalendar, Db, Policy, CACHE_FRESH_FOR};
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    use std::time::Instant;
+
+    type Loaded = (Vec<Policy>, BusinessCalendar);
+
+    #[derive(Default)]
+    struct Entry {
+        /// Bumped by every edit, so a read that started before it is never stored after it.
+        generation: u64,
+        value: Option<(Instant, Loaded)>,
+    }
+
+    static ENTRIES: LazyLock<Mutex<HashMap<String, Entry>>> = LazyLock::new(Default::default);
+
+    fn with<T>(db: &Db, f: impl FnOnce(&mut Entry) -> T) -> T {
+        // A poisoned lock only means another thread panicked mid-update; the map is still usable.
+        let mut map = ENTRIES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(map.entry(db.url().to_string()).or_default())
+    }
+
+    pub fn get(db: &Db) -> Option<Loaded> {
+        with(db, |e| e.value.as_ref().filter(|(at, _)| at.elapsed() < CACHE_FRESH_FOR).map(|(_, v)| v.clone()))
+    }
+
+    pub fn generation(db: &Db) -> u64 {
+        with(db, |e| e.generation)
+    }
+
+    pub fn put(db: &Db, generation: u64, value: Loaded) {
+        with(db, |e| {
+            if e.generation == generation {
+                e.value = Some((Instant::now(), value));
+            }
+        })
+    }
+
+    pub fn forget(db: &Db) {
+        with(db, |e| {
+            e.generation += 1;
+            e.value = None;
+        })
+    }
 }
 
 /// The two weekly calendars managers edit.
@@ -174,6 +233,7 @@ pub async fn save_weekly(db: &Db, text: &WeeklyText) -> Result<Weekly, AppError>
         }
     }
     tx.commit().await?;
+    cache::forget(db);
     Ok(load_weekly(db).await?)
 }
 
@@ -243,6 +303,7 @@ pub async fn save_policies(db: &Db, policies: &[Policy]) -> Result<Vec<Policy>, 
         .await?;
     }
     tx.commit().await?;
+    cache::forget(db);
     Ok(load_policies(db).await?)
 }
 
@@ -295,6 +356,7 @@ pub async fn replace_holidays(db: &Db, days: &[Date]) -> Result<Vec<Date>, AppEr
         sqlx::query("INSERT INTO holidays (day) VALUES ($1)").bind(day.to_string()).execute(&mut *tx).await?;
     }
     tx.commit().await?;
+    cache::forget(db);
     Ok(load_holidays(db).await?)
 }
 
