@@ -146,7 +146,7 @@ test.describe('shell', () => {
   test('support hours are shown on every page', async ({ page }) => {
     for (const path of ['/', '/signin', '/nope']) {
       await page.goto(path);
-      await expect(page.getByTestId('support-hours')).toHaveText(/^Support (open now — closes|closed — opens) .+ ET$/);
+      await expect(page.getByTestId('support-hours')).toHaveText(/^Support (open now — closes|closed — opens) .+ ET( \(.+ your time\))?$/);
     }
   });
 

@@ -1,27 +1,40 @@
 //! The bell in the header (live unread count) and the notifications page.
 
-use super::server_fns::{mark_notifications_read, my_notifications, unread_notifications, MarkNotificationsRead};
+use super::server_fns::{mark_notifications_read, my_notifications, MarkNotificationsRead};
 use super::{badge_text, bell_label, href, Notification};
 use crate::time::When;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-/// The bell: a link to the notifications page with the unread count, refreshed whenever the server
-/// announces a notification for this user (or that some were read in another tab).
+/// The bell: a link to the notifications page with the unread count. The server renders it without a count
+/// (so hydration finds exactly what it rendered); the browser fetches the count once hydrated and again
+/// whenever the server announces a notification for this user, or that some were read in another tab.
 #[component]
 pub fn NotificationBell() -> impl IntoView {
-    let notices = crate::live::use_live().notices;
-    let unread = Resource::new(move || notices.get(), |_| unread_notifications());
-    let count = move || unread.get().and_then(Result::ok).unwrap_or(0);
+    let unread = RwSignal::new(0i64);
+    #[cfg(feature = "hydrate")]
+    {
+        let notices = crate::live::use_live().notices;
+        Effect::new(move |_| {
+            notices.track();
+            leptos::task::spawn_local(async move {
+                if let Ok(count) = super::server_fns::unread_notifications().await {
+                    unread.set(count);
+                }
+            });
+        });
+    }
     view! {
-        <A href="/notifications" attr:class="bell" attr:aria-label=move || bell_label(count()) attr:data-testid="bell">
+        <A href="/notifications" attr:class="bell" attr:data-testid="bell">
             <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20" focusable="false">
                 <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"/>
             </svg>
-            <Transition fallback=|| ()>
-                {move || badge_text(count()).map(|text| view! { <span class="badge" data-testid="bell-count">{text}</span> })}
-            </Transition>
+            // The link's name comes from this text, so what is read out matches what is shown.
+            <span class="visually-hidden" data-testid="bell-label">{move || bell_label(unread.get())}</span>
+            <span class="badge" aria-hidden="true" data-testid="bell-count" class:empty=move || unread.get() <= 0>
+                {move || badge_text(unread.get()).unwrap_or_default()}
+            </span>
         </A>
     }
 }
@@ -42,10 +55,17 @@ pub fn NotificationsPage() -> impl IntoView {
 fn NotificationList() -> impl IntoView {
     let notices = crate::live::use_live().notices;
     let mark = ServerAction::<MarkNotificationsRead>::new();
-    let items = Resource::new(move || (notices.get(), mark.version().get()), |_| my_notifications(None));
+    // This tab's own marking updates the bell at once, even if the stream's event is not here yet.
+    Effect::new(move |previous: Option<usize>| {
+        let version = mark.version().get();
+        if previous.is_some_and(|p| p != version) {
+            notices.update(|n| *n += 1);
+        }
+        version
+    });
+    let items = Resource::new(move || notices.get(), |_| my_notifications(None));
     let older = RwSignal::new(Vec::<Notification>::new());
     let loading_older = RwSignal::new(false);
-    let has_unread = move || items.get().and_then(Result::ok).is_some_and(|list| list.iter().any(|n| !n.read));
     let load_older = move |_| {
         let last = older
             .with_untracked(|o| o.last().map(|n| n.id))
@@ -58,15 +78,11 @@ fn NotificationList() -> impl IntoView {
             loading_older.set(false);
         });
     };
+    // The resource is read only inside the Transition: read outside it, the server would render it empty and
+    // the browser full, and hydration would fail.
     view! {
         <div class="page-head">
             <h1>"Notifications"</h1>
-            <Show when=has_unread>
-                <button type="button" class="button" data-testid="mark-all-read"
-                    on:click=move |_| { mark.dispatch(MarkNotificationsRead { ids: vec![] }); }>
-                    "Mark all as read"
-                </button>
-            </Show>
         </div>
         <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Loading notifications…"</p> }>
             {move || items.get().map(|result| match result {
@@ -78,7 +94,16 @@ fn NotificationList() -> impl IntoView {
                 }.into_any(),
                 Ok(list) => {
                     let full_page = list.len() as i64 == super::server_fns::PAGE_SIZE;
+                    let has_unread = list.iter().any(|n| !n.read);
                     view! {
+                        {has_unread.then(|| view! {
+                            <p class="actions">
+                                <button type="button" class="button" data-testid="mark-all-read"
+                                    on:click=move |_| { mark.dispatch(MarkNotificationsRead { ids: vec![] }); }>
+                                    "Mark all as read"
+                                </button>
+                            </p>
+                        })}
                         <ul class="notification-list" data-testid="notification-list">
                             {list.into_iter().map(|n| view! { <NotificationRow n=n/> }).collect_view()}
                             {move || older.get().into_iter().map(|n| view! { <NotificationRow n=n/> }).collect_view()}
@@ -100,11 +125,14 @@ fn NotificationRow(n: Notification) -> impl IntoView {
     let id = n.id;
     let unread = RwSignal::new(!n.read);
     // Opening a notification marks it read; the list refreshes through the live event.
+    let notices = crate::live::use_live().notices;
     let open = move |_| {
         if unread.get_untracked() {
             unread.set(false);
             leptos::task::spawn_local(async move {
-                let _ = mark_notifications_read(vec![id]).await;
+                if mark_notifications_read(vec![id]).await.is_ok() {
+                    notices.update(|n| *n += 1);
+                }
             });
         }
     };
