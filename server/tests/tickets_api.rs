@@ -373,7 +373,7 @@ async fn events_stream_live_and_resume_without_gaps(app: TestApp) {
 
     // live: a change after connecting arrives once; a resume after it gets nothing twice
     let live = sse(&app, &p.platinum, None).await;
-    let reader = tokio::spawn(read_events(live, 1));
+    let reader = tokio::spawn(read_events(live, 2));
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     app.send(
         call(Method::POST, &format!("/api/v1/tickets/{first}/messages"))
@@ -382,9 +382,10 @@ async fn events_stream_live_and_resume_without_gaps(app: TestApp) {
     )
     .await;
     let got = reader.await.unwrap();
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0].1, "ticket.message");
-    let after = read_events(sse(&app, &p.platinum, Some(got[0].0)).await, 1).await;
+    // The reply and the customer's own notification of it (the bell), in commit order.
+    let kinds: Vec<&str> = got.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(kinds, ["notification.created", "ticket.message"]);
+    let after = read_events(sse(&app, &p.platinum, Some(got[1].0)).await, 1).await;
     assert!(after.is_empty(), "{after:?}");
 
     let r = app.send(call(Method::GET, "/api/v1/events?last_event_id=abc").bearer(&p.platinum)).await;
@@ -402,7 +403,8 @@ async fn a_change_on_one_instance_reaches_clients_of_another(app: TestApp) {
     let stream = sse(&second, &p.agent, None).await;
     let reader = tokio::spawn(read_events(stream, 1));
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let id = open_ticket(&app, &p.platinum, "P1").await["id"].as_i64().unwrap();
+    // P2: a P1 would first notify every agent (a personal event) before the ticket event.
+    let id = open_ticket(&app, &p.platinum, "P2").await["id"].as_i64().unwrap();
     let got = reader.await.unwrap();
     assert_eq!(got.len(), 1, "the second instance forwarded the event");
     assert_eq!((got[0].1.as_str(), got[0].2["ticket_id"].as_i64()), ("ticket.created", Some(id)));
