@@ -160,26 +160,12 @@ pub async fn load_weekly(db: &Db) -> Result<Weekly, sqlx::Error> {
             }
             _ => continue,
         };
-        set_day(week, *day, hours);
+        *sla::day_slot(week, *day) = Some(hours);
     }
     Ok(Weekly {
         support: if any_support { support } else { WeeklyHours::support() },
         live_chat: if any_live_chat { live_chat } else { WeeklyHours::live_chat() },
     })
-}
-
-fn set_day(week: &mut WeeklyHours, day: jiff::civil::Weekday, hours: DayHours) {
-    use jiff::civil::Weekday::*;
-    let slot = match day {
-        Monday => &mut week.monday,
-        Tuesday => &mut week.tuesday,
-        Wednesday => &mut week.wednesday,
-        Thursday => &mut week.thursday,
-        Friday => &mut week.friday,
-        Saturday => &mut week.saturday,
-        Sunday => &mut week.sunday,
-    };
-    *slot = Some(hours);
 }
 
 /// The calendars as the API writes them.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use calendar::{calendar_for, eastern, hours_status, BusinessCalendar, DayHours, Hours, WeeklyHours};
 pub use clock::{evaluate, next_transition, ClockInput, ClockStatus, SlaState, DEFAULT_AT_RISK_RATIO};
-pub use week_text::{minute_text, parse_minute, DayText, WeekText, WEEKDAYS};
+pub use week_text::{day_slot, minute_text, parse_minute, DayText, WeekText, WEEKDAYS};
 
 /// Largest target a policy may set: one year of (open) minutes.
 pub const MAX_TARGET_MINUTES: i64 = 525_600;

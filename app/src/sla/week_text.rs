@@ -106,7 +106,8 @@ impl WeekText {
     }
 }
 
-fn day_slot(week: &mut WeeklyHours, day: Weekday) -> &mut Option<DayHours> {
+/// The field of `week` that holds `day`.
+pub fn day_slot(week: &mut WeeklyHours, day: Weekday) -> &mut Option<DayHours> {
     match day {
         Weekday::Monday => &mut week.monday,
         Weekday::Tuesday => &mut week.tuesday,
