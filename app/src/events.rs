@@ -74,6 +74,21 @@ impl NewEvent {
         }
     }
 
+    /// The event as stored under `id` at `created_at`.
+    pub fn stored(self, id: i64, created_at: i64) -> Event {
+        Event {
+            id,
+            kind: self.kind.to_string(),
+            ticket_id: self.ticket_id,
+            requester_id: self.requester_id,
+            internal: self.internal,
+            user_id: self.user_id,
+            public: self.public,
+            payload: self.payload,
+            created_at,
+        }
+    }
+
     /// An event only `user_id` sees.
     pub fn personal(kind: &'static str, user_id: i64, payload: serde_json::Value) -> NewEvent {
         NewEvent {
@@ -164,17 +179,7 @@ pub async fn record(tx: &mut Transaction<'static, Any>, new: NewEvent) -> Result
     if tx.backend_name() == "PostgreSQL" {
         sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(id.to_string()).execute(&mut **tx).await?;
     }
-    Ok(Event {
-        id,
-        kind: new.kind.to_string(),
-        ticket_id: new.ticket_id,
-        requester_id: new.requester_id,
-        internal: new.internal,
-        user_id: new.user_id,
-        public: new.public,
-        payload: new.payload,
-        created_at: at,
-    })
+    Ok(new.stored(id, at))
 }
 
 fn event_from_row(r: &sqlx::any::AnyRow) -> Result<Event, sqlx::Error> {
@@ -283,17 +288,7 @@ mod tests {
     }
 
     fn event(new: NewEvent) -> Event {
-        Event {
-            id: 1,
-            kind: new.kind.into(),
-            ticket_id: new.ticket_id,
-            requester_id: new.requester_id,
-            internal: new.internal,
-            user_id: new.user_id,
-            public: new.public,
-            payload: new.payload,
-            created_at: 0,
-        }
+        new.stored(1, 0)
     }
 
     #[test]
