@@ -50,11 +50,25 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
     let link = |href, label| NavLink { href, label };
     match user.map(|u| u.role) {
         None => vec![link("/", "Home"), link("/signin", "Sign in"), link("/register", "Create account")],
-        Some(Role::Customer) => vec![link("/", "Home"), link("/tickets", "My tickets"), link("/account", "Account")],
-        Some(Role::Agent) => vec![link("/", "Home"), link("/tickets", "Tickets"), link("/account", "Account")],
+        Some(Role::Customer) => vec![
+            link("/", "Home"),
+            link("/tickets", "My tickets"),
+            link("/features", "Features"),
+            link("/roadmap", "Roadmap"),
+            link("/account", "Account"),
+        ],
+        Some(Role::Agent) => vec![
+            link("/", "Home"),
+            link("/tickets", "Tickets"),
+            link("/features", "Features"),
+            link("/roadmap", "Roadmap"),
+            link("/account", "Account"),
+        ],
         Some(Role::Manager | Role::Admin) => vec![
             link("/", "Home"),
             link("/tickets", "Tickets"),
+            link("/features", "Features"),
+            link("/roadmap", "Roadmap"),
             link("/admin/users", "Users"),
             link("/admin/sla", "SLA"),
             link("/account", "Account"),

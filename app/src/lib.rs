@@ -7,6 +7,7 @@ mod text_enum;
 
 pub mod accounts;
 pub mod error;
+pub mod features;
 pub mod home;
 pub mod layout;
 pub mod live;
@@ -104,6 +105,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets") view=tickets::pages::TicketsPage/>
                     <Route path=path!("/tickets/new") view=tickets::pages::NewTicketPage/>
                     <Route path=path!("/tickets/:id") view=tickets::pages::TicketPage/>
+                    <Route path=path!("/features") view=features::pages::FeaturesPage/>
+                    <Route path=path!("/features/new") view=features::pages::NewFeaturePage/>
+                    <Route path=path!("/features/:id") view=features::pages::FeaturePage/>
+                    <Route path=path!("/roadmap") view=features::pages::RoadmapPage/>
                 </Routes>
             </main>
             <layout::Footer/>

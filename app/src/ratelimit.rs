@@ -64,11 +64,14 @@ pub struct RateLimits {
     pub register: RateLimiter,
     /// Any state-changing request, per user (or IP when signed out).
     pub writes: RateLimiter,
+    /// Feature requests posted, per user.
+    pub feature_posts: RateLimiter,
 }
 
 pub const DEFAULT_SIGN_IN_ATTEMPTS: u32 = 5;
 pub const DEFAULT_REGISTRATIONS_PER_HOUR: u32 = 10;
 pub const DEFAULT_WRITES_PER_MINUTE: u32 = 120;
+pub const DEFAULT_FEATURE_POSTS_PER_HOUR: u32 = 10;
 
 impl RateLimits {
     /// `sign_in_attempts` per (IP, email) every 15 minutes (ten times that per IP);
@@ -85,6 +88,7 @@ impl RateLimits {
             sign_in_ip: RateLimiter::new(Rule { burst: sign_in_attempts.saturating_mul(10), per: minutes(15) }),
             register: RateLimiter::new(Rule { burst: registrations_per_hour, per: minutes(60) }),
             writes: RateLimiter::new(Rule { burst: writes_per_minute, per: minutes(1) }),
+            feature_posts: RateLimiter::new(Rule { burst: DEFAULT_FEATURE_POSTS_PER_HOUR, per: minutes(60) }),
         }
     }
 

@@ -274,6 +274,8 @@ fn TicketDetail() -> impl IntoView {
                             <ClockView label="First response" clock=t.sla.first_response.clone()/>
                             <ClockView label="Resolution" clock=t.sla.resolution.clone()/>
                         </div>
+                        <crate::features::pages::TicketFeature ticket_id=id staff=viewer_is_staff
+                            convertible=crate::features::ticket_convertible(t.priority, t.category)/>
                         <h2>"Conversation"</h2>
                         <ol class="conversation" data-testid="conversation">
                             <li class="message from-customer">

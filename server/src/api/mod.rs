@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod events;
+pub mod features;
 pub mod idempotency;
 pub mod notifications;
 pub mod openapi;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(accounts::router())
         .merge(tickets::router())
+        .merge(features::router())
         .merge(events::router())
         .merge(sla::router())
         .merge(notifications::router())

@@ -74,7 +74,7 @@ fn ticket_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) 
         } },
         "/events": { "get": {
             "summary": "Server-Sent Events of what you may see; resume with Last-Event-ID (header or ?last_event_id=)", "security": secured(),
-            "responses": { "200": { "description": "text/event-stream: `id`, `event` (ticket.created, ticket.updated, ticket.message, ticket.escalated, sla.at_risk, sla.breached) and JSON `data`" } }
+            "responses": { "200": { "description": "text/event-stream: `id`, `event` (ticket.created, ticket.updated, ticket.message, ticket.escalated, sla.at_risk, sla.breached, feature.created, feature.updated, feature.voted, feature.commented, notification.created, notification.read) and JSON `data`" } }
         } },
         "/sla/policies": {
             "get": { "summary": "The SLA policy table", "security": secured(), "responses": { "200": { "description": "`{items: [Policy]}`" } } },
@@ -110,6 +110,77 @@ fn ticket_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) 
     })
 }
 
+fn feature_ref() -> Value {
+    json!({ "$ref": "#/components/schemas/Feature" })
+}
+
+/// Community feature voting and the ticket → feature request step.
+fn feature_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) -> Value {
+    let q = |name: &str, description: &str| json!({ "name": name, "in": "query", "schema": { "type": "string" }, "description": description });
+    let r = |name: &str| json!({ "$ref": format!("#/components/responses/{name}") });
+    json!({
+        "/features": {
+            "get": {
+                "summary": "The board (merged requests left out). Trending: votes of the last 14 days, each weighted 1 − age/14 days",
+                "security": secured(),
+                "parameters": [limit, cursor, q("sort", "top (default) | trending | new"),
+                    q("status", "open|under_review|planned|in_progress|shipped|declined"), q("q", "words in title or description")],
+                "responses": { "200": ok("A page of requests; the cursor is an offset", page_of(feature_ref())), "422": r("Invalid") }
+            },
+            "post": {
+                "summary": "Post a request (anyone signed in; customers' own vote is added). Limited to 10 an hour per person",
+                "security": secured(), "parameters": [idempotency],
+                "requestBody": json_body(json!({ "type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
+                    "title": { "type": "string", "maxLength": 120 }, "body": { "type": "string", "maxLength": 10000 } } })),
+                "responses": { "201": ok("The request", feature_ref()), "422": r("Invalid"), "429": r("RateLimited") }
+            }
+        },
+        "/features/similar": { "get": {
+            "summary": "Existing requests whose titles share words with `title` (suggestions while typing)", "security": secured(),
+            "parameters": [q("title", "the title being typed")],
+            "responses": { "200": ok("Up to 5 requests, best first", page_of(feature_ref())) }
+        } },
+        "/features/{id}": {
+            "get": { "summary": "One request; a merged one has `merged_into_id` (go there)", "security": secured(), "parameters": [id],
+                "responses": { "200": ok("The request", feature_ref()), "404": r("NotFound") } },
+            "patch": {
+                "summary": "Agents: change the status with a public note (voters are notified). Same status + note posts an update",
+                "security": secured(), "parameters": [id],
+                "requestBody": json_body(json!({ "type": "object", "required": ["status"], "additionalProperties": false, "properties": {
+                    "status": { "type": "string", "enum": ["open", "under_review", "planned", "in_progress", "shipped", "declined"] },
+                    "note": { "type": "string", "maxLength": 2000 } } })),
+                "responses": { "200": ok("The request", feature_ref()), "403": r("Forbidden"), "404": r("NotFound"),
+                    "409": r("Conflict"), "422": r("Invalid") }
+            }
+        },
+        "/features/{id}/vote": {
+            "put": { "summary": "Customers: vote (idempotent). 409 feature_merged, feature_declined or feature_shipped", "security": secured(), "parameters": [id],
+                "responses": { "200": ok("The request with your vote", feature_ref()), "403": r("Forbidden"), "404": r("NotFound"), "409": r("Conflict") } },
+            "delete": { "summary": "Customers: take the vote back (idempotent)", "security": secured(), "parameters": [id],
+                "responses": { "200": ok("The request", feature_ref()), "404": r("NotFound"), "409": r("Conflict") } }
+        },
+        "/features/{id}/comments": {
+            "get": { "summary": "Comments, oldest first", "security": secured(), "parameters": [id],
+                "responses": { "200": ok("Comments", page_of(json!({ "$ref": "#/components/schemas/FeatureComment" }))) } },
+            "post": { "summary": "Comment (HTML is kept as text)", "security": secured(), "parameters": [id],
+                "requestBody": json_body(json!({ "type": "object", "required": ["body"], "properties": { "body": { "type": "string", "maxLength": 5000 } } })),
+                "responses": { "201": ok("The comment", json!({ "$ref": "#/components/schemas/FeatureComment" })), "409": r("Conflict"), "422": r("Invalid") } }
+        },
+        "/features/{id}/merge": { "post": {
+            "summary": "Managers: merge this duplicate into `into_id`; votes combine (nobody twice), comments move", "security": secured(), "parameters": [id],
+            "requestBody": json_body(json!({ "type": "object", "required": ["into_id"], "properties": { "into_id": { "type": "integer" } } })),
+            "responses": { "200": ok("The request kept", feature_ref()), "403": r("Forbidden"), "404": r("NotFound"), "409": r("Conflict"), "422": r("Invalid") }
+        } },
+        "/tickets/{id}/feature": { "post": {
+            "summary": "Agents: turn a P4 or feature-request ticket into a feature request; the requester's vote is added", "security": secured(), "parameters": [id],
+            "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": {
+                "title": { "type": "string" }, "body": { "type": "string" } } } } } },
+            "responses": { "201": ok("The new request", feature_ref()), "403": r("Forbidden"), "404": r("NotFound"),
+                "409": r("Conflict"), "422": r("Invalid") }
+        } }
+    })
+}
+
 fn user_ref() -> Value {
     json!({ "$ref": "#/components/schemas/User" })
 }
@@ -120,6 +191,7 @@ pub fn document() -> Value {
     let cursor = json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } });
     let id = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
     let more_paths = ticket_paths(&id, &limit, &cursor, &idempotency);
+    let feature_paths = feature_paths(&id, &limit, &cursor, &idempotency);
     let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
@@ -202,6 +274,27 @@ pub fn document() -> Value {
                         "id": { "type": "integer" }, "ticket_id": { "type": "integer" }, "author_id": { "type": "integer" },
                         "author_name": { "type": "string" }, "from_staff": { "type": "boolean" }, "body": { "type": "string" },
                         "internal": { "type": "boolean" }, "created_at": { "type": "string", "format": "date-time" }
+                    }
+                },
+                "Feature": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "title": { "type": "string" }, "body": { "type": "string" },
+                        "status": { "type": "string", "enum": ["open", "under_review", "planned", "in_progress", "shipped", "declined"] },
+                        "author_id": { "type": "integer" }, "author_name": { "type": "string" },
+                        "ticket_id": { "type": "integer", "nullable": true }, "merged_into_id": { "type": "integer", "nullable": true },
+                        "votes": { "type": "integer" }, "platinum_votes": { "type": "integer" }, "voted_by_me": { "type": "boolean" },
+                        "comments_count": { "type": "integer" }, "trending": { "type": "number" },
+                        "created_at": { "type": "string", "format": "date-time" }, "updated_at": { "type": "string", "format": "date-time" },
+                        "status_changed_at": { "type": "string", "format": "date-time" }
+                    }
+                },
+                "FeatureComment": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "feature_id": { "type": "integer" }, "author_id": { "type": "integer" },
+                        "author_name": { "type": "string" }, "from_staff": { "type": "boolean" }, "body": { "type": "string" },
+                        "created_at": { "type": "string", "format": "date-time" }
                     }
                 },
                 "ProfilePatch": {
@@ -301,6 +394,9 @@ pub fn document() -> Value {
         }
     });
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more_paths) {
+        paths.extend(more);
+    }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), feature_paths) {
         paths.extend(more);
     }
     doc
