@@ -607,7 +607,44 @@ async fn posting_is_rate_limited(app: TestApp) {
     assert_eq!(b.header("idempotent-replayed"), Some("true"));
 }
 
+async fn the_demo_has_requests_in_every_state(app: TestApp) {
+    let db = &app.state.services.db;
+    supportal::demo::seed(db).await.unwrap();
+    supportal::demo::seed(db).await.unwrap();
+    let token = app.token("platinum@demo.supportal.test", supportal::demo::DEMO_PASSWORD).await;
+    let board = app.send(call(Method::GET, "/api/v1/features?limit=200").bearer(&token)).await.json();
+    let items = board["items"].as_array().unwrap();
+    let mut statuses: Vec<&str> = items.iter().map(|f| f["status"].as_str().unwrap()).collect();
+    statuses.sort();
+    statuses.dedup();
+    assert_eq!(statuses, ["declined", "in_progress", "open", "planned", "shipped", "under_review"]);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM features WHERE merged_into_id IS NOT NULL").await, 1);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM features WHERE ticket_id IS NOT NULL").await, 1);
+    assert!(items
+        .iter()
+        .any(|f| f["comments_count"].as_i64().unwrap() > 0 && f["platinum_votes"].as_i64().unwrap() > 0));
+    // top and trending disagree: old popularity is not trending
+    let first = |sort: &str| {
+        let app = &app;
+        let token = token.clone();
+        let sort = sort.to_string();
+        async move {
+            app.send(call(Method::GET, &format!("/api/v1/features?sort={sort}")).bearer(&token)).await.json()["items"]
+                [0]["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    assert_ne!(first("top").await, first("trending").await);
+    let roadmap_rows =
+        scalar(&app, "SELECT COUNT(*) FROM features WHERE status IN ('planned', 'in_progress', 'shipped')").await;
+    assert!(roadmap_rows >= 3);
+    // the voters were told about status changes
+    assert!(scalar(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'feature.status'").await > 0);
+}
+
 both!(
+    the_demo_has_requests_in_every_state,
     post_list_and_read,
     bad_input_is_refused_with_field_names,
     roles_are_enforced,
