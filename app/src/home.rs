@@ -67,14 +67,17 @@ fn Welcome(user: User) -> impl IntoView {
         Role::Customer => vec![
             ("/tickets/new", "Open a ticket", "See when we will answer before you send it."),
             ("/tickets", "My tickets", "Follow the response clocks and the conversation live."),
+            ("/features", "Feature requests", "Vote on what we build next and follow the roadmap."),
             ("/account", "Your account", "Your details and personal API tokens."),
         ],
         Role::Agent => vec![
             ("/tickets", "Tickets", "Every ticket with its SLA clocks, updated live."),
+            ("/features", "Feature requests", "Move requests through their statuses; voters are told."),
             ("/account", "Your account", "Your details and personal API tokens."),
         ],
         Role::Manager | Role::Admin => vec![
             ("/tickets", "Tickets", "Every ticket with its SLA clocks, updated live."),
+            ("/features", "Feature requests", "Statuses, duplicates to merge, and the roadmap."),
             ("/admin/users", "Users and roles", "Add agents, set levels, tiers and who takes calls."),
             ("/admin/sla", "SLA policy and holidays", "Targets per tier and priority; days support is closed."),
             ("/account", "Your account", "Personal API tokens for integrations."),

@@ -542,6 +542,8 @@ async fn a_ticket_becomes_a_feature_request(app: TestApp) {
         (Some("Keyboard shortcuts for the ticket list"), Some(ticket), Some(1))
     );
     assert_eq!(get(&app, &p.general, id).await["voted_by_me"], true, "the requester's vote was added");
+    assert_eq!(get(&app, &p.general, id).await["ticket_id"], ticket, "the requester sees their ticket");
+    assert!(get(&app, &p.platinum, id).await["ticket_id"].is_null(), "other customers do not learn of the ticket");
     let again = app.send(call(Method::POST, &path).bearer(&p.agent).json(json!({ "title": "Other" }))).await;
     assert_eq!((again.status, again.error_code().as_str()), (StatusCode::CONFLICT, "already_converted"));
     let history: String =

@@ -388,9 +388,8 @@ fn FeatureDetailView() -> impl IntoView {
                                     <span class=status_class(f.status) data-testid="feature-status">{f.status.label()}</span>
                                     <span class="platinum-votes" data-testid="platinum-votes">{plural(f.platinum_votes, "Platinum vote", "Platinum votes")}</span>
                                     <span class="muted">"#" {f.id} " · by " {f.author_name.clone()} " · " <When rfc3339=f.created_at.clone()/></span>
-                                    {(staff && f.ticket_id.is_some()).then(|| {
-                                        let t = f.ticket_id.unwrap_or_default();
-                                        view! { <A href=format!("/tickets/{t}")>"From ticket #" {t}</A> }
+                                    {f.ticket_id.filter(|_| staff).map(|t| view! {
+                                        <A href=format!("/tickets/{t}")>"From ticket #" {t}</A>
                                     })}
                                 </p>
                             </div>

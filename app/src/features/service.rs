@@ -71,7 +71,8 @@ fn lock(db: &Db, exclusive: bool) -> &'static str {
 
 /// Features seen by `viewer` matching the filters, with their trending scores, unranked.
 /// `id` picks one (merged ones included); otherwise merged requests are left out.
-async fn load(db: &Db, viewer: i64, id: Option<i64>, filter: &FeatureFilter) -> AppResult<Vec<(Feature, i64)>> {
+/// Which ticket a request came from is for staff and that ticket's requester only.
+async fn load(db: &Db, viewer: &User, id: Option<i64>, filter: &FeatureFilter) -> AppResult<Vec<(Feature, i64)>> {
     let pattern = filter
         .q
         .as_deref()
@@ -83,7 +84,7 @@ async fn load(db: &Db, viewer: i64, id: Option<i64>, filter: &FeatureFilter) -> 
          AND ($3 = '' OR f.status = $3) AND ($4 = '' OR lower(f.title) LIKE $4 OR lower(f.body) LIKE $4) \
          ORDER BY f.id DESC LIMIT $5"
     ))
-    .bind(viewer)
+    .bind(viewer.id)
     .bind(id.unwrap_or(0))
     .bind(filter.status.map(FeatureStatus::as_str).unwrap_or(""))
     .bind(pattern.unwrap_or_default())
@@ -95,6 +96,9 @@ async fn load(db: &Db, viewer: i64, id: Option<i64>, filter: &FeatureFilter) -> 
     let recent = recent_votes(db, at).await?;
     for (f, _) in &mut features {
         f.trending = recent.get(&f.id).map(|times| trending_score(at, times)).unwrap_or(0.0);
+        if !viewer.role.is_staff() && f.author_id != viewer.id {
+            f.ticket_id = None;
+        }
     }
     Ok(features)
 }
@@ -117,12 +121,12 @@ pub async fn get(db: &Db, user: &User, id: i64) -> AppResult<Feature> {
     if id <= 0 {
         return Err(AppError::not_found());
     }
-    load(db, user.id, Some(id), &FeatureFilter::default()).await?.pop().map(|(f, _)| f).ok_or_else(AppError::not_found)
+    load(db, user, Some(id), &FeatureFilter::default()).await?.pop().map(|(f, _)| f).ok_or_else(AppError::not_found)
 }
 
 /// The board: ranked by the filter's sort (top by default), `offset` and `limit` for paging.
 pub async fn list(db: &Db, user: &User, filter: &FeatureFilter, offset: i64, limit: i64) -> AppResult<Vec<Feature>> {
-    let features = load(db, user.id, None, filter).await?;
+    let features = load(db, user, None, filter).await?;
     Ok(ranked(features.into_iter().map(|(f, _)| f).collect(), filter.sort.unwrap_or(Sort::Top))
         .into_iter()
         .skip(offset.max(0) as usize)
@@ -143,7 +147,7 @@ pub async fn similar(db: &Db, user: &User, title: &str) -> AppResult<Vec<Feature
     if super::tokens(title).is_empty() {
         return Ok(vec![]);
     }
-    let features = load(db, user.id, None, &FeatureFilter::default()).await?;
+    let features = load(db, user, None, &FeatureFilter::default()).await?;
     let candidates: Vec<(i64, String)> = features.iter().map(|(f, _)| (f.id, f.title.clone())).collect();
     let ids = most_similar(title, &candidates);
     let mut by_id: HashMap<i64, Feature> = features.into_iter().map(|(f, _)| (f.id, f)).collect();
@@ -154,7 +158,7 @@ pub async fn roadmap(db: &Db, user: &User) -> AppResult<Roadmap> {
     let since = now() - ROADMAP_SHIPPED_DAYS * 86_400;
     let mut map = Roadmap::default();
     let mut shipped = Vec::new();
-    for (f, changed_at) in load(db, user.id, None, &FeatureFilter::default()).await? {
+    for (f, changed_at) in load(db, user, None, &FeatureFilter::default()).await? {
         match f.status {
             FeatureStatus::Planned => map.planned.push(f),
             FeatureStatus::InProgress => map.in_progress.push(f),
