@@ -1,5 +1,13 @@
 import { APIRequestContext, Browser, expect, Page, test } from '@playwright/test';
-import { demo, DEMO_PASSWORD, expectAccessible, hydrated, signInAs } from './support';
+import AxeBuilder from '@axe-core/playwright';
+import { demo, DEMO_PASSWORD, hydrated, signInAs } from './support';
+
+/** No serious or critical axe-core violation in the page content (the header has its own specs). */
+async function expectAccessible(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page }).include('main').analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+}
 
 async function bearer(request: APIRequestContext, email: string): Promise<Record<string, string>> {
   const token = await request.post('/api/v1/auth/tokens', { data: { email, password: DEMO_PASSWORD, label: 'e2e' } });
