@@ -6,6 +6,7 @@
 mod text_enum;
 
 pub mod accounts;
+pub mod booking;
 pub mod error;
 pub mod features;
 pub mod home;
