@@ -53,6 +53,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
         Some(Role::Customer) => vec![
             link("/", "Home"),
             link("/tickets", "My tickets"),
+            link("/calls", "Calls"),
             link("/features", "Features"),
             link("/roadmap", "Roadmap"),
             link("/account", "Account"),
@@ -60,6 +61,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
         Some(Role::Agent) => vec![
             link("/", "Home"),
             link("/tickets", "Tickets"),
+            link("/calls", "Calls"),
             link("/features", "Features"),
             link("/roadmap", "Roadmap"),
             link("/account", "Account"),
@@ -67,6 +69,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
         Some(Role::Manager | Role::Admin) => vec![
             link("/", "Home"),
             link("/tickets", "Tickets"),
+            link("/calls", "Calls"),
             link("/features", "Features"),
             link("/roadmap", "Roadmap"),
             link("/admin/users", "Users"),

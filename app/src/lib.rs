@@ -110,6 +110,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/features/new") view=features::pages::NewFeaturePage/>
                     <Route path=path!("/features/:id") view=features::pages::FeaturePage/>
                     <Route path=path!("/roadmap") view=features::pages::RoadmapPage/>
+                    <Route path=path!("/calls") view=booking::pages::CallsPage/>
+                    <Route path=path!("/calls/book") view=booking::pages::BookCallPage/>
+                    <Route path=path!("/calls/:id") view=booking::pages::CallPage/>
+                    <Route path=path!("/calls/:id/room") view=booking::pages::CallRoomPage/>
                 </Routes>
             </main>
             <layout::Footer/>

@@ -26,6 +26,12 @@ pub const EVENT_KINDS: &[&str] = &[
     "feature.updated",
     "feature.voted",
     "feature.commented",
+    "booking.created",
+    "booking.cancelled",
+    "booking.rescheduled",
+    "booking.done",
+    "booking.updated",
+    "call.message",
 ];
 
 /// Event kinds about the user's own notifications.

@@ -66,12 +66,15 @@ pub struct RateLimits {
     pub writes: RateLimiter,
     /// Feature requests posted, per user.
     pub feature_posts: RateLimiter,
+    /// Call bookings and reschedules, per user (each one searches every agent's diary).
+    pub bookings: RateLimiter,
 }
 
 pub const DEFAULT_SIGN_IN_ATTEMPTS: u32 = 5;
 pub const DEFAULT_REGISTRATIONS_PER_HOUR: u32 = 10;
 pub const DEFAULT_WRITES_PER_MINUTE: u32 = 120;
 pub const DEFAULT_FEATURE_POSTS_PER_HOUR: u32 = 10;
+pub const DEFAULT_BOOKINGS_PER_10_MINUTES: u32 = 20;
 
 impl RateLimits {
     /// `sign_in_attempts` per (IP, email) every 15 minutes (ten times that per IP);
@@ -89,6 +92,7 @@ impl RateLimits {
             register: RateLimiter::new(Rule { burst: registrations_per_hour, per: minutes(60) }),
             writes: RateLimiter::new(Rule { burst: writes_per_minute, per: minutes(1) }),
             feature_posts: RateLimiter::new(Rule { burst: DEFAULT_FEATURE_POSTS_PER_HOUR, per: minutes(60) }),
+            bookings: RateLimiter::new(Rule { burst: DEFAULT_BOOKINGS_PER_10_MINUTES, per: minutes(10) }),
         }
     }
 

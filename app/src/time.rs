@@ -30,22 +30,43 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
 }
 
-/// The viewer's local rendering of `epoch`, when their zone is not Eastern.
+/// `epoch` formatted in the viewer's own zone with these `Intl.DateTimeFormat` options, when that zone is not
+/// Eastern.
 #[cfg(feature = "hydrate")]
-fn local_label(epoch: i64) -> Option<String> {
+fn local_format(epoch: i64, options: &[(&str, &str)]) -> Option<String> {
     use wasm_bindgen::JsValue;
-    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
-    let zone = js_sys::Reflect::get(&options, &JsValue::from_str("timeZone")).ok()?.as_string()?;
+    let resolved = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+    let zone = js_sys::Reflect::get(&resolved, &JsValue::from_str("timeZone")).ok()?.as_string()?;
     if zone == "America/New_York" {
         return None;
     }
     let format = js_sys::Object::new();
-    for (key, value) in [("weekday", "short"), ("hour", "2-digit"), ("minute", "2-digit"), ("timeZoneName", "short")] {
+    for (key, value) in options {
         let _ = js_sys::Reflect::set(&format, &JsValue::from_str(key), &JsValue::from_str(value));
     }
     let date = js_sys::Date::new(&JsValue::from_f64(epoch as f64 * 1000.0));
     let locale = web_sys::window().and_then(|w| w.navigator().language()).unwrap_or_else(|| "en-US".into());
     Some(String::from(date.to_locale_string(&locale, &format)))
+}
+
+/// The viewer's local rendering of `epoch`, when their zone is not Eastern.
+#[cfg(feature = "hydrate")]
+fn local_label(epoch: i64) -> Option<String> {
+    local_format(epoch, &[("weekday", "short"), ("hour", "2-digit"), ("minute", "2-digit"), ("timeZoneName", "short")])
+}
+
+/// The viewer's own clock time for `epoch` ("15:00 CET"): in the browser, when their zone is not Eastern.
+/// Always `None` on the server, so call it only after hydration (e.g. behind a signal an Effect sets).
+pub fn viewer_clock(epoch: i64) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        local_format(epoch, &[("hour", "2-digit"), ("minute", "2-digit"), ("timeZoneName", "short")])
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = epoch;
+        None
+    }
 }
 
 /// An instant as `<time>`: Eastern time, plus the viewer's own time after hydration.

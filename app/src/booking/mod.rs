@@ -19,7 +19,12 @@
 //! All wall-clock arithmetic (grid, hours, days) is done in Eastern civil time and converted through jiff's
 //! compiled-in [`eastern`] zone, so the DST days (e.g. 2026-11-01 and 2027-03-14) need no special cases.
 
+pub mod calls;
 pub mod ics;
+pub mod pages;
+pub mod server_fns;
+#[cfg(feature = "ssr")]
+pub mod service;
 pub mod slots;
 
 use std::collections::BTreeSet;

@@ -538,3 +538,40 @@ pub async fn escalate(db: &Db, bus: &EventBus, user: &User, id: i64, to: Level, 
     commit(db, tx, bus, vec![event]).await?;
     present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
 }
+
+/// A call about ticket `ticket_id` was held: the agent's notes join the conversation as an internal note, and
+/// the call counts as the first public response (the customer has been answered, live). Runs inside the
+/// caller's transaction; returns the events to publish after commit. A closed or missing ticket is left alone.
+pub async fn record_call_held(
+    tx: &mut Transaction<'static, Any>,
+    ticket_id: i64,
+    agent: &User,
+    notes: &str,
+    at: i64,
+) -> Result<Vec<Event>, sqlx::Error> {
+    let Some(mut row) = load_row_tx(tx, ticket_id).await? else { return Ok(Vec::new()) };
+    if row.status == Status::Closed {
+        return Ok(Vec::new());
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO ticket_messages (ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, 1, $4) \
+         RETURNING id",
+    )
+    .bind(ticket_id)
+    .bind(agent.id)
+    .bind(notes)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?;
+    let message_id: i64 = inserted.try_get("id")?;
+    if row.first_response_at.is_none() {
+        row.first_response_at = Some(at);
+        history(tx, ticket_id, Some(agent.id), "first_response", (None, None), Some("call held")).await?;
+    }
+    if row.status == Status::New {
+        change_status(tx, &mut row, Status::Open, Some(agent.id), at).await?;
+    }
+    save(tx, &mut row, at).await?;
+    let event = ticket_event("ticket.message", &row, true, serde_json::json!({ "message_id": message_id }));
+    Ok(vec![events::record(tx, event).await?])
+}
