@@ -505,7 +505,7 @@ pub async fn book(db: &Db, bus: &EventBus, user: &User, new: &NewBooking) -> App
         if let Some(ticket_id) = checked.ticket_id {
             check_ticket(&mut tx, user.id, ticket_id).await?;
         }
-        let agents = load_agents(&mut *tx, at).await?;
+        let agents = load_agents(&mut tx, at).await?;
         let busy = load_busy(&mut *tx, from, to, None).await?;
         let assignment = match assign(&rules, &agents, &busy, ts(at), checked.start, checked.length) {
             Ok(a) => a,
@@ -683,7 +683,7 @@ pub async fn reschedule(
             return Err(not_booked(row.booking.status));
         }
         check_customer_calls(&mut tx, user.id, slot, Some(id), at).await?;
-        let agents = load_agents(&mut *tx, at).await?;
+        let agents = load_agents(&mut tx, at).await?;
         let busy = load_busy(&mut *tx, from, to, Some(id)).await?;
         let free = super::free_agents(&rules, &agents, &busy, start, length);
         let agent_id = if free.contains(&row.booking.agent_id) {
@@ -836,8 +836,9 @@ pub async fn ics(db: &Db, user: &User, id: i64, base_url: &str) -> AppResult<Str
 /// Who is in which room, and typing: kept in memory (it is worth nothing after a few seconds). Keyed by the
 /// database URL too, so test servers sharing a process stay apart.
 type RoomKey = (String, i64);
-static PRESENCE: LazyLock<Mutex<HashMap<RoomKey, HashMap<i64, (String, i64, bool)>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Everyone seen in one room: user id → (name, last seen, typing).
+type RoomPresence = HashMap<i64, (String, i64, bool)>;
+static PRESENCE: LazyLock<Mutex<HashMap<RoomKey, RoomPresence>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 /// Someone not heard from for this long has left.
 const PRESENT_FOR_SECS: i64 = 12;
 
@@ -1042,7 +1043,7 @@ pub async fn availability(db: &Db, agent_id: i64) -> AppResult<Availability> {
         .await?
         .try_get::<i64, _>("n")?
         > 0;
-    let weekly = agents.iter().find(|a| a.id == agent_id).map(|a| a.weekly).unwrap_or_else(|| WeeklyHours::live_chat());
+    let weekly = agents.iter().find(|a| a.id == agent_id).map(|a| a.weekly).unwrap_or_else(WeeklyHours::live_chat);
     let time_off = sqlx::query(
         "SELECT id, start_at, end_at, reason FROM agent_time_off WHERE agent_id = $1 AND end_at > $2 ORDER BY start_at",
     )
