@@ -98,6 +98,7 @@ async fn run(config: Config) -> Result<(), String> {
         tokio::spawn(app::events::listen_postgres(db.clone(), services.events.clone(), start));
     }
     tokio::spawn(app::tickets::monitor::run(db.clone(), services.events.clone()));
+    tokio::spawn(app::booking::service::run_reminders(db.clone(), services.events.clone()));
     let state = AppState::new(services, leptos_options, config.public_url.clone());
     spawn_session_sweeper(db.clone());
 

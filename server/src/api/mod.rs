@@ -1,6 +1,7 @@
 //! The public REST API under `/api/v1` (see shared API.md and /api/v1/openapi.json).
 
 pub mod accounts;
+pub mod bookings;
 pub mod events;
 pub mod features;
 pub mod idempotency;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(tickets::router())
         .merge(features::router())
+        .merge(bookings::router())
         .merge(events::router())
         .merge(sla::router())
         .merge(notifications::router())

@@ -74,7 +74,7 @@ fn ticket_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) 
         } },
         "/events": { "get": {
             "summary": "Server-Sent Events of what you may see; resume with Last-Event-ID (header or ?last_event_id=)", "security": secured(),
-            "responses": { "200": { "description": "text/event-stream: `id`, `event` (ticket.created, ticket.updated, ticket.message, ticket.escalated, sla.at_risk, sla.breached, feature.created, feature.updated, feature.voted, feature.commented, notification.created, notification.read) and JSON `data`" } }
+            "responses": { "200": { "description": "text/event-stream: `id`, `event` (ticket.created, ticket.updated, ticket.message, ticket.escalated, sla.at_risk, sla.breached, feature.created, feature.updated, feature.voted, feature.commented, booking.created, booking.cancelled, booking.rescheduled, booking.done, booking.updated, call.message, notification.created, notification.read) and JSON `data`" } }
         } },
         "/sla/policies": {
             "get": { "summary": "The SLA policy table", "security": secured(), "responses": { "200": { "description": "`{items: [Policy]}`" } } },
@@ -181,6 +181,113 @@ fn feature_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value)
     })
 }
 
+fn booking_ref() -> Value {
+    json!({ "$ref": "#/components/schemas/Booking" })
+}
+
+/// Live-chat and video calls: slots, bookings, the agents' hours and time off, the portal call room.
+fn booking_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) -> Value {
+    let q = |name: &str, description: &str| json!({ "name": name, "in": "query", "schema": { "type": "string" }, "description": description });
+    let r = |name: &str| json!({ "$ref": format!("#/components/responses/{name}") });
+    let week = json!({ "$ref": "#/components/schemas/Week" });
+    let availability = json!({ "type": "object", "properties": {
+        "agent_id": { "type": "integer" }, "weekly": week, "custom": { "type": "boolean", "description": "false: the live-chat hours" },
+        "time_off": { "type": "array", "items": { "$ref": "#/components/schemas/TimeOff" } } } });
+    json!({
+        "/bookings/slots": { "get": {
+            "summary": "Free call slots (Platinum customers and staff): on the 15-minute Eastern grid, in live-chat hours (Mon–Fri 09:00–18:00 Eastern, no holidays), at least 2 h and at most 30 days ahead, when an agent who takes calls is free",
+            "security": secured(),
+            "parameters": [q("from", "YYYY-MM-DD, Eastern (default today)"), q("days", "1–31 (default 7)"),
+                q("duration", "30, 45 or 60 minutes (default 30)"), q("ticket_id", "one of your P1/P2 tickets: slots before its SLA deadline come first")],
+            "responses": { "200": ok("`{slots: [{start, end}], sla_deadline}`", json!({ "type": "object", "properties": {
+                "slots": { "type": "array", "items": { "type": "object", "properties": {
+                    "start": { "type": "string", "format": "date-time" }, "end": { "type": "string", "format": "date-time" } } } },
+                "sla_deadline": { "type": "string", "format": "date-time", "nullable": true } } })),
+                "403": { "description": "`platinum_only`: General-tier customers", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                "422": r("Invalid") }
+        } },
+        "/bookings": {
+            "post": {
+                "summary": "Platinum customers: book a call; an agent who takes calls is assigned (fewest calls that day, then round robin). At most 3 upcoming calls. Limited to 20 bookings and reschedules per 10 minutes",
+                "security": secured(), "parameters": [idempotency],
+                "requestBody": json_body(json!({ "type": "object", "required": ["start", "duration_minutes", "platform", "topic"], "properties": {
+                    "start": { "type": "string", "format": "date-time" }, "duration_minutes": { "type": "integer", "enum": [30, 45, 60] },
+                    "platform": { "type": "string", "enum": ["portal", "discord", "zoom"] }, "topic": { "type": "string", "maxLength": 200 },
+                    "ticket_id": { "type": "integer", "nullable": true } } })),
+                "responses": { "201": ok("The booking", booking_ref()),
+                    "403": { "description": "`platinum_only` (General tier) or `customers_only` (staff)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                    "409": { "description": "`slot_taken`: no agent is free any more; `fields` `next.0`, `next.1`… hold the next free starts. Also `overlaps_your_call`", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                    "422": { "description": "The code names the rule: `off_grid`, `outside_hours`, `holiday`, `too_soon`, `too_far`, `too_many_calls`; `validation_failed` for fields", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                    "429": r("RateLimited") }
+            },
+            "get": {
+                "summary": "Calls: customers their own, agents the ones they take, managers all", "security": secured(),
+                "parameters": [limit, cursor, q("scope", "upcoming (default: booked, not ended, soonest first) | past (ended, cancelled or done, latest first)")],
+                "responses": { "200": ok("A page of bookings; the cursor is an offset", page_of(booking_ref())), "422": r("Invalid") }
+            }
+        },
+        "/bookings/{id}": { "get": { "summary": "One booking (its customer, its agent, managers; others get 404)", "security": secured(), "parameters": [id],
+            "responses": { "200": ok("The booking", booking_ref()), "404": r("NotFound") } } },
+        "/bookings/{id}/cancel": { "post": {
+            "summary": "Cancel: the customer until 1 h before the start (`too_late_to_change` after), staff with a `reason`. The other side is notified",
+            "security": secured(), "parameters": [id],
+            "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "maxLength": 500 } } } } } },
+            "responses": { "200": ok("The cancelled booking", booking_ref()), "404": r("NotFound"), "409": r("Conflict"), "422": r("Invalid") }
+        } },
+        "/bookings/{id}/reschedule": { "post": {
+            "summary": "The customer moves the call (until 1 h before); the agent keeps it when free, else another is assigned",
+            "security": secured(), "parameters": [id],
+            "requestBody": json_body(json!({ "type": "object", "required": ["start"], "properties": {
+                "start": { "type": "string", "format": "date-time" }, "duration_minutes": { "type": "integer", "enum": [30, 45, 60] } } })),
+            "responses": { "200": ok("The booking", booking_ref()), "404": r("NotFound"), "409": r("Conflict"), "422": r("Invalid"), "429": r("RateLimited") }
+        } },
+        "/bookings/{id}/done": { "post": {
+            "summary": "Staff: the call was held. On a ticket the notes become an internal note and count as the first response",
+            "security": secured(), "parameters": [id],
+            "requestBody": json_body(json!({ "type": "object", "required": ["notes"], "properties": { "notes": { "type": "string", "maxLength": 10000 } } })),
+            "responses": { "200": ok("The booking", booking_ref()), "404": r("NotFound"), "409": r("Conflict"), "422": r("Invalid") }
+        } },
+        "/bookings/{id}/meeting-url": { "put": {
+            "summary": "Staff: the Discord or Zoom link (http or https only); the customer is notified",
+            "security": secured(), "parameters": [id],
+            "requestBody": json_body(json!({ "type": "object", "required": ["meeting_url"], "properties": { "meeting_url": { "type": "string", "format": "uri" } } })),
+            "responses": { "200": ok("The booking", booking_ref()), "404": r("NotFound"), "409": r("Conflict"), "422": r("Invalid") }
+        } },
+        "/bookings/{id}/ics": { "get": {
+            "summary": "The call as an iCalendar file (one VEVENT, UTC times), `Content-Disposition: attachment; filename=call-{id}.ics`",
+            "security": secured(), "parameters": [id],
+            "responses": { "200": { "description": "The calendar file", "content": { "text/calendar": { "schema": { "type": "string" } } } }, "404": r("NotFound") }
+        } },
+        "/bookings/{id}/room": {
+            "get": { "summary": "The portal call room: the booking, `open` (10 minutes before the start until its end), chat, who else is there. `?typing=true` while typing",
+                "security": secured(), "parameters": [id],
+                "responses": { "200": ok("The room", json!({ "type": "object", "properties": { "booking": booking_ref(), "open": { "type": "boolean" },
+                    "messages": { "type": "array", "items": { "type": "object" } }, "others": { "type": "array", "items": { "type": "object" } } } })),
+                    "404": r("NotFound") } },
+            "post": { "summary": "Say something in the room while it is open (409 `room_closed` otherwise)", "security": secured(), "parameters": [id],
+                "requestBody": json_body(json!({ "type": "object", "required": ["body"], "properties": { "body": { "type": "string", "maxLength": 2000 } } })),
+                "responses": { "201": { "description": "The message" }, "404": r("NotFound"), "409": r("Conflict"), "422": r("Invalid") } }
+        },
+        "/bookings/availability": {
+            "get": { "summary": "Staff: your call hours (Eastern) and time off ahead; managers `?agent_id=` for anyone on staff",
+                "security": secured(), "parameters": [q("agent_id", "managers: whose")],
+                "responses": { "200": ok("Hours and time off", availability.clone()), "403": r("Forbidden"), "404": r("NotFound") } },
+            "put": { "summary": "Staff: replace your weekly call hours (managers: `?agent_id=`); `null` goes back to the live-chat hours. Calls still happen only inside live-chat hours",
+                "security": secured(), "parameters": [q("agent_id", "managers: whose")],
+                "requestBody": json_body(json!({ "allOf": [week], "nullable": true })),
+                "responses": { "200": ok("Hours and time off", availability), "403": r("Forbidden"), "422": r("Invalid") } }
+        },
+        "/bookings/time-off": { "post": {
+            "summary": "Staff: time off for yourself (managers: any `agent_id`); no new calls are offered in it, booked ones stay",
+            "security": secured(),
+            "requestBody": json_body(json!({ "type": "object", "required": ["start", "end"], "properties": {
+                "start": { "type": "string", "format": "date-time" }, "end": { "type": "string", "format": "date-time" },
+                "reason": { "type": "string", "maxLength": 500 }, "agent_id": { "type": "integer" } } })),
+            "responses": { "201": ok("The time off", json!({ "$ref": "#/components/schemas/TimeOff" })), "403": r("Forbidden"), "422": r("Invalid") }
+        } }
+    })
+}
+
 fn user_ref() -> Value {
     json!({ "$ref": "#/components/schemas/User" })
 }
@@ -192,6 +299,7 @@ pub fn document() -> Value {
     let id = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
     let more_paths = ticket_paths(&id, &limit, &cursor, &idempotency);
     let feature_paths = feature_paths(&id, &limit, &cursor, &idempotency);
+    let booking_paths = booking_paths(&id, &limit, &cursor, &idempotency);
     let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
@@ -287,6 +395,30 @@ pub fn document() -> Value {
                         "comments_count": { "type": "integer" }, "trending": { "type": "number" },
                         "created_at": { "type": "string", "format": "date-time" }, "updated_at": { "type": "string", "format": "date-time" },
                         "status_changed_at": { "type": "string", "format": "date-time" }
+                    }
+                },
+                "Booking": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" },
+                        "start": { "type": "string", "format": "date-time" }, "end": { "type": "string", "format": "date-time" },
+                        "duration_minutes": { "type": "integer", "enum": [30, 45, 60] },
+                        "platform": { "type": "string", "enum": ["portal", "discord", "zoom"] }, "topic": { "type": "string" },
+                        "status": { "type": "string", "enum": ["booked", "cancelled", "done"] },
+                        "customer_id": { "type": "integer" }, "customer_name": { "type": "string" },
+                        "agent_id": { "type": "integer" }, "agent_name": { "type": "string" },
+                        "ticket_id": { "type": "integer", "nullable": true },
+                        "join_url": { "type": "string", "nullable": true, "description": "The portal room's path, or the Discord/Zoom link once the agent set it" },
+                        "cancel_reason": { "type": "string", "nullable": true },
+                        "notes": { "type": "string", "nullable": true, "description": "The agent's notes (staff only)" },
+                        "created_at": { "type": "string", "format": "date-time" }
+                    }
+                },
+                "TimeOff": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "start": { "type": "string", "format": "date-time" },
+                        "end": { "type": "string", "format": "date-time" }, "reason": { "type": "string" }
                     }
                 },
                 "FeatureComment": {
@@ -397,6 +529,9 @@ pub fn document() -> Value {
         paths.extend(more);
     }
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), feature_paths) {
+        paths.extend(more);
+    }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), booking_paths) {
         paths.extend(more);
     }
     doc
