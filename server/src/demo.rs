@@ -2,9 +2,14 @@
 
 use app::accounts::User;
 use app::accounts::{service, store, Level, Profile, Role, Tier};
+use app::booking::calls::{BookingStatus, Platform};
+use app::booking::{self, eastern, DayHours, WeeklyHours, BUFFER_MINUTES};
+use app::db::rfc3339;
 use app::db::Db;
 use app::events::EventBus;
 use app::tickets::{service as tickets, NewTicketInput, Status, TicketPatch};
+use jiff::civil::Date;
+use sqlx::Row;
 
 pub const DEMO_PASSWORD: &str = "supportal-demo";
 
@@ -45,8 +50,8 @@ pub fn demo_users() -> Vec<DemoUser> {
         DemoUser {
             email: "manager@demo.supportal.test",
             name: "Morgan Manager",
-            profile: staff(Role::Manager, Level::L4, false),
-            what: "manager (L4)",
+            profile: staff(Role::Manager, Level::L4, true),
+            what: "manager (L4), takes calls Tue/Thu afternoons",
         },
     ]
 }
@@ -57,6 +62,7 @@ pub async fn seed(db: &Db) -> Result<usize, String> {
     let created = seed_users(db).await?;
     seed_tickets(db).await?;
     seed_features(db).await?;
+    seed_calls(db).await?;
     Ok(created)
 }
 
@@ -389,5 +395,200 @@ async fn seed_features(db: &Db) -> Result<(), String> {
     .await
     .map_err(fail)?;
     features::from_ticket(db, &bus, &l1, ticket.id, None, None).await.map_err(fail)?;
+    Ok(())
+}
+
+/// The Eastern instant of `date` at `hour:minute`.
+fn eastern_at(date: Date, hour: i8, minute: i8) -> Result<i64, String> {
+    let zoned = date.at(hour, minute, 0, 0).to_zoned(eastern().clone()).map_err(|e| e.to_string())?;
+    Ok(zoned.timestamp().as_second())
+}
+
+/// One demo call, written straight to the table: calls in the past or less than 2 hours ahead cannot be booked
+/// through the rules, and the demo needs some. Every start is on the grid and inside live-chat hours, and no two
+/// calls of one agent overlap (buffer included).
+struct DemoCall<'a> {
+    customer: &'a User,
+    agent: &'a User,
+    ticket_id: Option<i64>,
+    start: i64,
+    minutes: i64,
+    platform: Platform,
+    topic: &'a str,
+    status: BookingStatus,
+    meeting_url: Option<&'a str>,
+    cancel: Option<(&'a User, &'a str)>,
+    notes: Option<&'a str>,
+    created: i64,
+}
+
+async fn insert_call(db: &Db, call: &DemoCall<'_>, at: i64) -> Result<i64, String> {
+    let end = call.start + call.minutes * 60;
+    let busy_until = end + BUFFER_MINUTES * 60;
+    // Reminders that would already have gone out are marked sent, so the worker does not send stale ones.
+    let day_reminded = (call.start - at < 86_400).then_some(at);
+    let soon_reminded = (call.start - at < 15 * 60).then_some(at);
+    let row = sqlx::query(
+        "INSERT INTO bookings (customer_id, agent_id, ticket_id, start_at, end_at, busy_until, duration_minutes, \
+         platform, topic, status, meeting_url, cancel_reason, cancelled_by, notes, reminded_day_at, reminded_soon_at, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id",
+    )
+    .bind(call.customer.id)
+    .bind(call.agent.id)
+    .bind(call.ticket_id)
+    .bind(call.start)
+    .bind(end)
+    .bind(busy_until)
+    .bind(call.minutes)
+    .bind(call.platform.as_str())
+    .bind(call.topic)
+    .bind(call.status.as_str())
+    .bind(call.meeting_url)
+    .bind(call.cancel.map(|(_, why)| why))
+    .bind(call.cancel.map(|(who, _)| who.id))
+    .bind(call.notes)
+    .bind(day_reminded)
+    .bind(soon_reminded)
+    .bind(call.created)
+    .fetch_one(&db.pool)
+    .await
+    .map_err(|e| format!("demo call: {e}"))?;
+    row.try_get("id").map_err(|e| e.to_string())
+}
+
+/// A ticket of `requester` by its subject, if the demo tickets are there.
+async fn ticket_by_subject(db: &Db, requester: &User, subject: &str) -> Result<Option<i64>, String> {
+    sqlx::query_scalar("SELECT id FROM tickets WHERE requester_id = $1 AND subject = $2 ORDER BY id LIMIT 1")
+        .bind(requester.id)
+        .bind(subject)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Calls for the Platinum demo customer in every state, placed relative to now: one on a ticket on the next
+/// business day, a Zoom call with its link the day after, one cancelled by the agent, one held yesterday with
+/// notes (an internal note on its ticket). The L2 agent has a day off next week; the manager takes calls on
+/// Tuesday and Thursday afternoons only.
+async fn seed_calls(db: &Db) -> Result<(), String> {
+    let existing: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM bookings").fetch_one(&db.pool).await.map_err(|e| e.to_string())?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let platinum = demo_user(db, "platinum@demo.supportal.test").await?;
+    let l2 = demo_user(db, "l2@demo.supportal.test").await?;
+    let manager = demo_user(db, "manager@demo.supportal.test").await?;
+    let ada = store::credentials_by_email(db, COMMUNITY[0].0).await.map_err(|e| e.to_string())?.map(|(u, _)| u);
+    let rules = booking::service::load_rules(db).await.map_err(|e| e.to_string())?;
+    let business = |date: &Date| rules.live_chat.get(date.weekday()).is_some() && !rules.holidays.contains(date);
+    let step = |date: Date, forward: bool| if forward { date.tomorrow() } else { date.yesterday() };
+    let business_day = |from: Date, forward: bool, nth: usize| -> Result<Date, String> {
+        let (mut date, mut found) = (from, 0);
+        for _ in 0..60 {
+            date = step(date, forward).map_err(|e| e.to_string())?;
+            if business(&date) {
+                found += 1;
+                if found == nth {
+                    return Ok(date);
+                }
+            }
+        }
+        Err("demo calls: no business day within 60 days".to_string())
+    };
+    let at = app::db::now();
+    let today = jiff::Timestamp::now().to_zoned(eastern().clone()).date();
+    let (next, after, third) =
+        (business_day(today, true, 1)?, business_day(today, true, 2)?, business_day(today, true, 3)?);
+    let previous = business_day(today, false, 1)?;
+    let api = ticket_by_subject(db, &platinum, "API requests fail with 500").await?;
+    let webhooks = ticket_by_subject(db, &platinum, "Webhook notifications not arriving").await?;
+    let days = |n: i64| n * 86_400;
+
+    let call = |start: i64, minutes: i64, platform: Platform, topic: &'static str| DemoCall {
+        customer: &platinum,
+        agent: &l2,
+        ticket_id: None,
+        start,
+        minutes,
+        platform,
+        topic,
+        status: BookingStatus::Booked,
+        meeting_url: None,
+        cancel: None,
+        notes: None,
+        created: at - days(2),
+    };
+    // Next business day: a portal call about the failing API (its ticket waits on the customer).
+    let portal = DemoCall {
+        ticket_id: api,
+        ..call(eastern_at(next, 11, 0)?, 45, Platform::Portal, "Walk through the failing teams API calls")
+    };
+    insert_call(db, &portal, at).await?;
+    // The same morning another Platinum customer has the agent from 10:00 to 10:30 (busy until 10:40).
+    if let Some(ada) = &ada {
+        let theirs = DemoCall {
+            customer: ada,
+            ..call(eastern_at(next, 10, 0)?, 30, Platform::Discord, "Setting up role sync on our server")
+        };
+        insert_call(db, &theirs, at).await?;
+    }
+    // The business day after: Zoom, the agent has already sent the link.
+    let zoom = DemoCall {
+        meeting_url: Some("https://zoom.us/j/5550101234"),
+        ..call(eastern_at(after, 15, 30)?, 45, Platform::Zoom, "Dashboard tour for our new team leads")
+    };
+    insert_call(db, &zoom, at).await?;
+    // Cancelled by the agent, with the reason the customer was told.
+    let cancelled = DemoCall {
+        status: BookingStatus::Cancelled,
+        cancel: Some((&l2, "Sam is at a customer site that day; please pick another time. Sorry!")),
+        ..call(eastern_at(third, 14, 0)?, 30, Platform::Discord, "Review our moderation bot setup")
+    };
+    insert_call(db, &cancelled, at).await?;
+    // Held on the previous business day, with the agent's notes.
+    let notes = "Found the cause: the customer still posts to the pre-2.0 webhook URL. Sent the new URL and the \
+                 migration guide; they will switch tonight and confirm on the ticket.";
+    let held = DemoCall {
+        ticket_id: webhooks,
+        status: BookingStatus::Done,
+        notes: Some(notes),
+        created: eastern_at(previous, 9, 0)? - days(3),
+        ..call(eastern_at(previous, 14, 0)?, 30, Platform::Portal, "Webhooks stopped arriving")
+    };
+    insert_call(db, &held, at).await?;
+    if let Some(ticket_id) = webhooks {
+        let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
+        let text = format!("Call held on {} (30 min): {notes}", app::time::eastern_label(held.start));
+        tickets::record_call_held(&mut tx, ticket_id, &l2, &text, held.start + 30 * 60)
+            .await
+            .map_err(|e| format!("demo call notes: {e}"))?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+    }
+
+    // A training day off for the L2 agent on Thursday next week (Eastern midnight to midnight).
+    let monday = (1..=7)
+        .filter_map(|n| today.checked_add(jiff::Span::new().days(n)).ok())
+        .find(|d| d.weekday() == jiff::civil::Weekday::Monday)
+        .ok_or("demo calls: no Monday ahead")?;
+    let thursday = monday.checked_add(jiff::Span::new().days(3)).map_err(|e| e.to_string())?;
+    let friday = thursday.tomorrow().map_err(|e| e.to_string())?;
+    booking::service::add_time_off(
+        db,
+        &manager,
+        l2.id,
+        &eastern_at(thursday, 0, 0).map(rfc3339)?,
+        &eastern_at(friday, 0, 0).map(rfc3339)?,
+        "Training day",
+    )
+    .await
+    .map_err(|e| format!("demo time off: {}", e.message))?;
+    // The manager takes calls on Tuesday and Thursday afternoons only.
+    let afternoon = Some(DayHours::hours(13, 17).map_err(|e| format!("demo hours: {e}"))?);
+    let hours = WeeklyHours { tuesday: afternoon, thursday: afternoon, ..WeeklyHours::default() };
+    booking::service::save_hours(db, &manager, manager.id, Some(&hours))
+        .await
+        .map_err(|e| format!("demo hours: {}", e.message))?;
     Ok(())
 }
