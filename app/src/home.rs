@@ -64,6 +64,14 @@ fn Welcome(user: User) -> impl IntoView {
         (Role::Admin, _) => "You administer this portal.",
     };
     let cards = match user.role {
+        Role::Customer if user.tier == Some(Tier::Platinum) => vec![
+            ("/tickets/new", "Open a ticket", "See when we will answer before you send it."),
+            ("/tickets", "My tickets", "Follow the response clocks and the conversation live."),
+            ("/calls/book", "Book a call", "Live chat or video with screen sharing, with an engineer."),
+            ("/calls", "My calls", "Join, reschedule or cancel, and add them to your calendar."),
+            ("/features", "Feature requests", "Vote on what we build next and follow the roadmap."),
+            ("/account", "Your account", "Your details and personal API tokens."),
+        ],
         Role::Customer => vec![
             ("/tickets/new", "Open a ticket", "See when we will answer before you send it."),
             ("/tickets", "My tickets", "Follow the response clocks and the conversation live."),
@@ -72,11 +80,13 @@ fn Welcome(user: User) -> impl IntoView {
         ],
         Role::Agent => vec![
             ("/tickets", "Tickets", "Every ticket with its SLA clocks, updated live."),
+            ("/calls", "Calls", "Today's calls and what is booked with you, live."),
             ("/features", "Feature requests", "Move requests through their statuses; voters are told."),
             ("/account", "Your account", "Your details and personal API tokens."),
         ],
         Role::Manager | Role::Admin => vec![
             ("/tickets", "Tickets", "Every ticket with its SLA clocks, updated live."),
+            ("/calls", "Calls", "Every booked call, today's first."),
             ("/features", "Feature requests", "Statuses, duplicates to merge, and the roadmap."),
             ("/admin/users", "Users and roles", "Add agents, set levels, tiers and who takes calls."),
             ("/admin/sla", "SLA policy and holidays", "Targets per tier and priority; days support is closed."),

@@ -467,9 +467,10 @@ async fn ticket_by_subject(db: &Db, requester: &User, subject: &str) -> Result<O
         .map_err(|e| e.to_string())
 }
 
-/// Calls for the Platinum demo customer in every state, placed relative to now: one on a ticket on the next
-/// business day, a Zoom call with its link the day after, one cancelled by the agent, one held yesterday with
-/// notes (an internal note on its ticket). The L2 agent has a day off next week; the manager takes calls on
+/// Calls for the Platinum demo customer in every state, placed relative to now: one under way in the portal's
+/// call room about their P1 ticket, a Zoom call with its link the business day after next, one cancelled by the
+/// agent, one held on the previous business day with notes (an internal note on its ticket). Two other Platinum
+/// customers have the agent on the next business day. The L2 agent has a day off next week; the manager takes calls on
 /// Tuesday and Thursday afternoons only.
 async fn seed_calls(db: &Db) -> Result<(), String> {
     let existing: i64 =
@@ -502,7 +503,6 @@ async fn seed_calls(db: &Db) -> Result<(), String> {
     let (next, after, third) =
         (business_day(today, true, 1)?, business_day(today, true, 2)?, business_day(today, true, 3)?);
     let previous = business_day(today, false, 1)?;
-    let api = ticket_by_subject(db, &platinum, "API requests fail with 500").await?;
     let webhooks = ticket_by_subject(db, &platinum, "Webhook notifications not arriving").await?;
     let days = |n: i64| n * 86_400;
 
@@ -520,12 +520,25 @@ async fn seed_calls(db: &Db) -> Result<(), String> {
         notes: None,
         created: at - days(2),
     };
-    // Next business day: a portal call about the failing API (its ticket waits on the customer).
-    let portal = DemoCall {
-        ticket_id: api,
-        ..call(eastern_at(next, 11, 0)?, 45, Platform::Portal, "Walk through the failing teams API calls")
+    // Under way right now, whatever the hour (demo data only: it ignores the hours so that a newcomer always finds
+    // a live call room): a portal call about the P1 outage, begun on the last quarter hour.
+    let outage = ticket_by_subject(db, &platinum, "Bot completely down since this morning").await?;
+    let under_way = DemoCall {
+        ticket_id: outage,
+        created: at - 3 * 3600,
+        ..call(at - at.rem_euclid(15 * 60), 60, Platform::Portal, "Bot down: restart and check the gateway together")
     };
-    insert_call(db, &portal, at).await?;
+    insert_call(db, &under_way, at).await?;
+    // Next business day: another Platinum customer's portal call about the API.
+    let dev = store::credentials_by_email(db, COMMUNITY[3].0).await.map_err(|e| e.to_string())?.map(|(u, _)| u);
+    if let Some(dev) = &dev {
+        let theirs = DemoCall {
+            customer: dev,
+            ticket_id: None,
+            ..call(eastern_at(next, 11, 0)?, 45, Platform::Portal, "Walk through our API rate limits")
+        };
+        insert_call(db, &theirs, at).await?;
+    }
     // The same morning another Platinum customer has the agent from 10:00 to 10:30 (busy until 10:40).
     if let Some(ada) = &ada {
         let theirs = DemoCall {

@@ -1050,12 +1050,17 @@ async fn the_demo_has_calls_in_every_state(app: TestApp) {
     let db = &app.state.services.db;
     supportal::demo::seed(db).await.unwrap();
     supportal::demo::seed(db).await.unwrap();
-    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM bookings", &[]).await, 5, "seeded once");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM bookings", &[]).await, 6, "seeded once");
     let token = app.token("platinum@demo.supportal.test", supportal::demo::DEMO_PASSWORD).await;
     let upcoming = get(&app, &token, "/api/v1/bookings").await.json()["items"].as_array().unwrap().clone();
     assert_eq!(upcoming.len(), 2, "{upcoming:?}");
+    // A portal call about a ticket is under way now: its room is open.
     let portal = upcoming.iter().find(|b| b["platform"] == "portal").expect("a portal call");
     assert!(portal["ticket_id"].is_i64());
+    let now = Timestamp::now();
+    assert!(ts(&portal["start"]) <= now && now < ts(&portal["end"]), "{portal}");
+    let room = get(&app, &token, &format!("/api/v1/bookings/{}/room", portal["id"])).await.json();
+    assert_eq!(room["open"], true, "{room}");
     let zoom = upcoming.iter().find(|b| b["platform"] == "zoom").expect("a Zoom call");
     assert!(zoom["join_url"].as_str().unwrap().starts_with("https://"));
     let past = get(&app, &token, "/api/v1/bookings?scope=past").await.json()["items"].as_array().unwrap().clone();
@@ -1063,13 +1068,15 @@ async fn the_demo_has_calls_in_every_state(app: TestApp) {
     assert!(cancelled["cancel_reason"].as_str().is_some_and(|r| !r.is_empty()));
     let done = past.iter().find(|b| b["status"] == "done").expect("a held call");
     assert!(ts(&done["start"]) < Timestamp::now() && done["notes"].is_null());
-    // Every call sits on the grid inside live-chat hours, and the agent's calls never overlap.
+    // Every call sits on the grid inside live-chat hours (but the one under way, placed at any hour so the demo
+    // always has a live room), and the agent's calls never overlap.
     let rows: Vec<(i64, i64, i64, String)> =
         sqlx::query_as("SELECT agent_id, start_at, busy_until, status FROM bookings ORDER BY agent_id, start_at")
             .fetch_all(&db.pool)
             .await
             .unwrap();
-    for (_, start, _, _) in &rows {
+    let under_way = ts(&portal["start"]).as_second();
+    for (_, start, _, _) in rows.iter().filter(|r| r.1 != under_way) {
         let (weekday, minute) = eastern_hm(Timestamp::from_second(*start).unwrap());
         assert!(!matches!(weekday, Weekday::Saturday | Weekday::Sunday) && minute % 15 == 0);
         assert!((9 * 60..18 * 60).contains(&minute));

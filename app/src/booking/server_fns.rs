@@ -79,10 +79,17 @@ pub async fn book_call(
     duration_minutes: i64,
     platform: String,
     topic: String,
-    ticket_id: Option<i64>,
+    // A form field: empty for "no ticket".
+    ticket_id: String,
 ) -> Result<Booking, AppError> {
     let (s, user) = caller().await?;
     super::service::check_booking_rate(&s.limits, &user)?;
+    let ticket_id = match ticket_id.trim() {
+        "" => None,
+        raw => {
+            Some(raw.parse::<i64>().map_err(|_| AppError::invalid_field("ticket_id", "Choose one of your tickets."))?)
+        }
+    };
     let new = super::calls::NewBooking { start, duration_minutes, platform, topic, ticket_id };
     super::service::book(&s.db, &s.events, &user, &new).await
 }
@@ -112,6 +119,7 @@ pub async fn cancel_call(id: i64, reason: String) -> Result<Booking, AppError> {
 #[server(prefix = "/rpc", endpoint = "reschedule_call")]
 pub async fn reschedule_call(id: i64, start: String, duration_minutes: i64) -> Result<Booking, AppError> {
     let (s, user) = caller().await?;
+    super::service::check_booking_rate(&s.limits, &user)?;
     super::service::reschedule(&s.db, &s.events, &user, id, &start, Some(duration_minutes)).await
 }
 

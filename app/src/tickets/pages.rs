@@ -240,7 +240,9 @@ pub fn TicketPage() -> impl IntoView {
 
 #[component]
 fn TicketDetail() -> impl IntoView {
-    let viewer_is_staff = expect_context::<crate::accounts::User>().role.is_staff();
+    let viewer = expect_context::<crate::accounts::User>();
+    let viewer_is_staff = viewer.role.is_staff();
+    let viewer_books_calls = !viewer_is_staff && viewer.tier == Some(crate::accounts::Tier::Platinum);
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let live = use_live_version();
@@ -274,6 +276,9 @@ fn TicketDetail() -> impl IntoView {
                             <ClockView label="First response" clock=t.sla.first_response.clone()/>
                             <ClockView label="Resolution" clock=t.sla.resolution.clone()/>
                         </div>
+                        {(viewer_books_calls && !t.status.is_done()).then(|| view! {
+                            <p><A href=format!("/calls/book?ticket={id}") attr:class="button" attr:data-testid="book-call-for-ticket">"Book a call about this ticket"</A></p>
+                        })}
                         <crate::features::pages::TicketFeature ticket_id=id staff=viewer_is_staff
                             convertible=crate::features::ticket_convertible(t.priority, t.category)/>
                         <h2>"Conversation"</h2>
