@@ -102,6 +102,19 @@ impl NewEvent {
         }
     }
 
+    /// An event staff and one customer see (their call bookings).
+    pub fn staff_and(kind: &'static str, customer_id: i64, payload: serde_json::Value) -> NewEvent {
+        NewEvent {
+            kind,
+            ticket_id: None,
+            requester_id: Some(customer_id),
+            internal: false,
+            user_id: None,
+            public: false,
+            payload,
+        }
+    }
+
     /// An event every signed-in user sees.
     pub fn public(kind: &'static str, payload: serde_json::Value) -> NewEvent {
         NewEvent { kind, ticket_id: None, requester_id: None, internal: false, user_id: None, public: true, payload }

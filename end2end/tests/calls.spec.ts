@@ -31,6 +31,12 @@ async function firstFreeSlot(request: APIRequestContext, headers: Record<string,
   return list[skip].start;
 }
 
+/** A list answer: the API pages its lists as `{items}`. */
+async function items(response: { json(): Promise<any> }): Promise<any[]> {
+  const body = await response.json();
+  return Array.isArray(body) ? body : body.items;
+}
+
 async function secondBrowser(browser: Browser, like: Page, email: string, password = DEMO_PASSWORD): Promise<Page> {
   const context = await browser.newContext({
     baseURL: new URL(like.url()).origin,
@@ -121,7 +127,7 @@ test.describe('calls', () => {
       data: { start: '2030-01-07T14:00:00Z', duration_minutes: 30, platform: 'zoom', topic: 'Hello' },
     });
     expect(refused.status()).toBe(403);
-    expect((await refused.json()).code).toBe('platinum_only');
+    expect((await refused.json()).error.code).toBe('platinum_only');
   });
 
   test('a customer reschedules and then cancels a call; the engineer is told', async ({ page, request }) => {
@@ -160,9 +166,9 @@ test.describe('calls', () => {
 
     // The engineer heard of both changes.
     const users = await request.get('/api/v1/users', { headers: await bearer(request, demo.manager) });
-    const agent = (await users.json()).find((u: { id: number }) => u.id === booking.agent_id);
+    const agent = (await items(users)).find((u: { id: number }) => u.id === booking.agent_id);
     const notes = await request.get('/api/v1/notifications', { headers: await bearer(request, agent.email) });
-    const texts: string[] = (await notes.json()).items.map((n: { text: string }) => n.text);
+    const texts: string[] = (await items(notes)).map((n: { text: string }) => n.text);
     expect(texts.some((t) => t.includes('Robin Reschedule moved their call'))).toBe(true);
     expect(texts.some((t) => t.includes('Robin Reschedule cancelled the call'))).toBe(true);
   });
@@ -170,7 +176,7 @@ test.describe('calls', () => {
   test('customer and engineer chat live in the call room, with presence and typing', async ({ page, browser, request }) => {
     const calls = await request.get('/api/v1/bookings?scope=upcoming', { headers: await bearer(request, demo.platinum) });
     const now = Date.now();
-    const live = (await calls.json()).find(
+    const live = (await items(calls)).find(
       (b: { platform: string; start: string; end: string }) =>
         b.platform === 'portal' && Date.parse(b.start) - 10 * 60_000 <= now && now < Date.parse(b.end),
     );
@@ -180,7 +186,7 @@ test.describe('calls', () => {
     await page.goto(`/calls/${live.id}/room`);
     await hydrated(page);
     const users = await request.get('/api/v1/users', { headers: await bearer(request, demo.manager) });
-    const agent = (await users.json()).find((u: { id: number }) => u.id === live.agent_id);
+    const agent = (await items(users)).find((u: { id: number }) => u.id === live.agent_id);
     const engineer = await secondBrowser(browser, page, agent.email);
     await engineer.goto(`/calls/${live.id}/room`);
     await hydrated(engineer);
@@ -212,17 +218,17 @@ test.describe('calls', () => {
     test.skip(testInfo.project.name !== 'desktop', 'closes the demo call');
     const calls = await request.get('/api/v1/bookings?scope=upcoming', { headers: await bearer(request, demo.platinum) });
     const now = Date.now();
-    const live = (await calls.json()).find(
+    const live = (await items(calls)).find(
       (b: { start: string; ticket_id: number | null }) => Date.parse(b.start) - 10 * 60_000 <= now && b.ticket_id,
     );
     expect(live).toBeTruthy();
     const users = await request.get('/api/v1/users', { headers: await bearer(request, demo.manager) });
-    const agent = (await users.json()).find((u: { id: number }) => u.id === live.agent_id);
+    const agent = (await items(users)).find((u: { id: number }) => u.id === live.agent_id);
 
     await signInAs(page, agent.email);
     await page.goto(`/calls/${live.id}`);
     await hydrated(page);
-    await page.getByText('Mark done').click();
+    await page.getByText('Mark done', { exact: true }).and(page.locator('summary')).click();
     await page.getByRole('button', { name: 'Mark done' }).click();
     await expect(page.locator('#call-notes-error')).not.toBeEmpty();
     await page.getByLabel('Notes').fill('Walked through the export settings together.');

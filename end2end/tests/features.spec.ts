@@ -49,7 +49,7 @@ async function clearNotifications(page: Page): Promise<void> {
   if (await markAll.isVisible()) {
     await markAll.click();
   }
-  await expect(page.getByTestId('bell-count')).toHaveCount(0);
+  await expect(page.getByTestId('bell-count')).toBeHidden();
 }
 
 test.describe('community feature voting', () => {

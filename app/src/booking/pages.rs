@@ -198,10 +198,23 @@ fn SlotPicker(
     let week_start = RwSignal::new(today);
     let live = use_live_version();
     let hydrated = use_hydrated();
-    let offer = Resource::new(
-        move || (week_start.get(), duration.get(), ticket.get(), live.get()),
-        |(from, minutes, ticket, _)| call_slots(from.to_string(), minutes, ticket),
-    );
+    // Fetched in the browser only, into a plain signal: the picker sits inside the page's own Transition, where a
+    // nested resource would not hydrate. Server and browser both first render "Finding free times…".
+    let offer = RwSignal::new(None::<Result<SlotOffer, crate::error::AppError>>);
+    let generation = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        let (from, minutes, ticket) = (week_start.get(), duration.get(), ticket.get());
+        live.track();
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        leptos::task::spawn_local(async move {
+            let result = call_slots(from.to_string(), minutes, ticket).await;
+            // A newer request (another week or length) wins over a slower older one.
+            if generation.get_value() == mine {
+                offer.set(Some(result));
+            }
+        });
+    });
     // A slot that is no longer offered (taken, or the duration changed) is dropped.
     Effect::new(move |_| {
         if let Some(Ok(o)) = offer.get() {
@@ -233,12 +246,11 @@ fn SlotPicker(
             <button type="button" class="button" disabled=move || { week_start.get() >= horizon } on:click=move |_| step(7)>"Later →"</button>
         </div>
         <p class="hint">"Times are shown in Eastern time (ET); once the page has loaded, your own time comes first."</p>
-        <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Finding free times…"</p> }>
-            {move || offer.get().map(|result| match result {
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                Ok(o) => view! { <SlotWeek offer=o from=week_start.get_untracked() chosen=chosen hydrated=hydrated/> }.into_any(),
-            })}
-        </Transition>
+        {move || match offer.get() {
+            None => view! { <p class="loading" aria-live="polite">"Finding free times…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+            Some(Ok(o)) => view! { <SlotWeek offer=o from=week_start.get_untracked() chosen=chosen hydrated=hydrated/> }.into_any(),
+        }}
     }
 }
 

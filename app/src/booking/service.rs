@@ -448,21 +448,17 @@ async fn check_ticket(tx: &mut Transaction<'static, Any>, customer_id: i64, tick
     }
 }
 
-fn booking_event(kind: &'static str, user_id: i64, id: i64, status: BookingStatus) -> NewEvent {
-    NewEvent::personal(kind, user_id, json!({ "booking_id": id, "status": status }))
+fn booking_event(kind: &'static str, row: &Booking) -> NewEvent {
+    NewEvent::staff_and(kind, row.customer_id, json!({ "booking_id": row.id, "status": row.status }))
 }
 
-/// Personal events for everyone who follows a booking: its customer and its agent.
-async fn record_for_both(
+/// The event that refreshes every view of a booking: its customer's, and staff lists and dashboards.
+async fn record_booking_event(
     tx: &mut Transaction<'static, Any>,
     kind: &'static str,
     row: &Booking,
 ) -> Result<Vec<Event>, sqlx::Error> {
-    let mut out = vec![events::record(tx, booking_event(kind, row.customer_id, row.id, row.status)).await?];
-    if row.agent_id != row.customer_id {
-        out.push(events::record(tx, booking_event(kind, row.agent_id, row.id, row.status)).await?);
-    }
-    Ok(out)
+    Ok(vec![events::record(tx, booking_event(kind, row)).await?])
 }
 
 async fn tell(
@@ -566,7 +562,7 @@ pub async fn book(db: &Db, bus: &EventBus, user: &User, new: &NewBooking) -> App
             )
             .await?,
         );
-        recorded.extend(record_for_both(&mut tx, "booking.created", &booking).await?);
+        recorded.extend(record_booking_event(&mut tx, "booking.created", &booking).await?);
         commit(db, tx, bus, recorded).await?;
         return Ok(booking);
     }
@@ -638,7 +634,7 @@ pub async fn cancel(db: &Db, bus: &EventBus, user: &User, id: i64, reason: Optio
         (booking.agent_id, format!("{} cancelled the call on {when}: {}", user.name, booking.topic))
     };
     let mut recorded = tell(&mut tx, &[who], "booking.cancelled", text, id, booking.ticket_id).await?;
-    recorded.extend(record_for_both(&mut tx, "booking.cancelled", &booking).await?);
+    recorded.extend(record_booking_event(&mut tx, "booking.cancelled", &booking).await?);
     commit(db, tx, bus, recorded).await?;
     Ok(booking)
 }
@@ -729,13 +725,7 @@ pub async fn reschedule(
         }
         let text = format!("{} moved their call from {was} to {when}: {}", user.name, booking.topic);
         let mut recorded = tell(&mut tx, &told, "booking.rescheduled", text, id, booking.ticket_id).await?;
-        recorded.extend(record_for_both(&mut tx, "booking.rescheduled", &booking).await?);
-        if row.booking.agent_id != agent_id {
-            recorded.push(
-                events::record(&mut tx, booking_event("booking.rescheduled", row.booking.agent_id, id, booking.status))
-                    .await?,
-            );
-        }
+        recorded.extend(record_booking_event(&mut tx, "booking.rescheduled", &booking).await?);
         commit(db, tx, bus, recorded).await?;
         return Ok(booking);
     }
@@ -768,7 +758,7 @@ pub async fn complete(db: &Db, bus: &EventBus, user: &User, id: i64, notes: &str
         .execute(&mut *tx)
         .await?;
     let booking = load_row_tx(&mut tx, id).await?.booking;
-    let mut recorded = record_for_both(&mut tx, "booking.done", &booking).await?;
+    let mut recorded = record_booking_event(&mut tx, "booking.done", &booking).await?;
     if let Some(ticket_id) = booking.ticket_id {
         let text = format!("Call held on {} ({} min): {notes}", eastern_label(row.start_at), booking.duration_minutes);
         recorded.extend(crate::tickets::service::record_call_held(&mut tx, ticket_id, user, &text, at).await?);
@@ -802,7 +792,7 @@ pub async fn set_meeting_url(db: &Db, bus: &EventBus, user: &User, id: i64, url:
     let text =
         format!("The {} link for your call on {} is ready.", row.booking.platform.label(), eastern_label(row.start_at));
     let mut recorded = tell(&mut tx, &[booking.customer_id], "booking.link", text, id, booking.ticket_id).await?;
-    recorded.extend(record_for_both(&mut tx, "booking.updated", &booking).await?);
+    recorded.extend(record_booking_event(&mut tx, "booking.updated", &booking).await?);
     commit(db, tx, bus, recorded).await?;
     Ok(booking)
 }

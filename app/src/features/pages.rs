@@ -3,8 +3,8 @@
 //! status history, the roadmap, and the feature link on a ticket.
 
 use super::server_fns::{
-    get_feature, get_roadmap, list_features, similar_features, ticket_feature, vote_feature, CommentFeature,
-    CreateFeature, MergeFeature, SetFeatureStatus, TicketToFeature,
+    get_feature, get_roadmap, list_features, similar_features, vote_feature, CommentFeature, CreateFeature,
+    MergeFeature, SetFeatureStatus, TicketToFeature,
 };
 use super::{Feature, FeatureStatus, HistoryEntry, Sort};
 use crate::accounts::{Role, User};
@@ -14,7 +14,7 @@ use crate::time::When;
 use crate::ui::{action_error, field_error, EmptyState, FormError, SubmitButton};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Redirect, A};
+use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use std::time::Duration;
 
@@ -328,9 +328,22 @@ fn FeatureDetailView() -> impl IntoView {
     let status_error = action_error(set_status);
     let merge_error = action_error(merge);
     let navigate = use_navigate();
+    // After a merge, and on opening a merged request: go to the request kept. (An Effect, not `<Redirect>`
+    // inside the Transition, which left the old page on screen.)
+    let go_to_kept = navigate.clone();
     Effect::new(move |_| {
         if let Some(Ok(kept)) = merge.value().get() {
-            navigate(&format!("/features/{}?merged_from={}", kept.id, id()), Default::default());
+            let from = params.with_untracked(|p| p.get("id").unwrap_or_default());
+            merge.value().set(None);
+            navigate(&format!("/features/{}?merged_from={from}", kept.id), Default::default());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = detail.get() {
+            if let Some(into) = d.feature.merged_into_id {
+                let options = leptos_router::NavigateOptions { replace: true, ..Default::default() };
+                go_to_kept(&format!("/features/{into}?merged_from={}", d.feature.id), options);
+            }
         }
     });
     // Clear the comment box after a comment is posted.
@@ -364,7 +377,6 @@ fn FeatureDetailView() -> impl IntoView {
                         <p class="callout info" role="status">
                             "This request was merged into " <A href=path.clone()>"request #" {into}</A> "."
                         </p>
-                        <Redirect path=path/>
                     }.into_any()
                 }
                 Ok(d) => {
@@ -554,29 +566,30 @@ fn RoadmapView() -> impl IntoView {
 /// On a ticket page: the feature request it became, or (for staff, on a P4 or
 /// feature-request ticket) the button that makes one.
 #[component]
-pub fn TicketFeature(ticket_id: i64, convertible: bool, staff: bool) -> impl IntoView {
-    let live = use_live_version();
-    let convert = ServerAction::<TicketToFeature>::new();
+pub fn TicketFeature(
+    ticket_id: i64,
+    convertible: bool,
+    staff: bool,
+    linked: Option<Feature>,
+    convert: ServerAction<TicketToFeature>,
+) -> impl IntoView {
     let error = action_error(convert);
-    let linked = Resource::new(move || (live.get(), convert.version().get()), move |_| ticket_feature(ticket_id));
-    view! {
-        <Transition fallback=|| ()>
-            {move || linked.get().and_then(Result::ok).map(|found| match found {
-                Some(f) => view! {
-                    <p class="callout info ticket-feature" data-testid="ticket-feature">
-                        "Feature request: " <A href=format!("/features/{}", f.id)>{f.title.clone()}</A>
-                        " · " {f.status.label()} " · " {plural(f.votes, "vote", "votes")}
-                    </p>
-                }.into_any(),
-                None if staff && convertible => view! {
-                    <ActionForm action=convert attr:class="inline-form ticket-feature">
-                        <input type="hidden" name="ticket_id" value=ticket_id/>
-                        <button type="submit" class="button" data-testid="make-feature">"Turn into a feature request"</button>
-                    </ActionForm>
-                    <FormError error/>
-                }.into_any(),
-                None => ().into_any(),
-            })}
-        </Transition>
+    match linked {
+        Some(f) => view! {
+            <p class="callout info ticket-feature" data-testid="ticket-feature">
+                "Feature request: " <A href=format!("/features/{}", f.id)>{f.title.clone()}</A>
+                " · " {f.status.label()} " · " {plural(f.votes, "vote", "votes")}
+            </p>
+        }
+        .into_any(),
+        None if staff && convertible => view! {
+            <ActionForm action=convert attr:class="inline-form ticket-feature">
+                <input type="hidden" name="ticket_id" value=ticket_id/>
+                <button type="submit" class="button" data-testid="make-feature">"Turn into a feature request"</button>
+            </ActionForm>
+            <FormError error/>
+        }
+        .into_any(),
+        None => ().into_any(),
     }
 }

@@ -26,7 +26,7 @@ pub async fn my_notifications(before: Option<i64>) -> Result<Vec<Notification>, 
 
 /// Marks the given notifications (or all, when `ids` is empty) read.
 #[server(prefix = "/rpc", endpoint = "mark_notifications_read")]
-pub async fn mark_notifications_read(ids: Vec<i64>) -> Result<u64, AppError> {
+pub async fn mark_notifications_read(#[server(default)] ids: Vec<i64>) -> Result<u64, AppError> {
     let (s, user) = caller().await?;
     if ids.len() > 500 {
         return Err(AppError::invalid_field("ids", "Mark at most 500 notifications at once."));

@@ -248,9 +248,16 @@ fn TicketDetail() -> impl IntoView {
     let live = use_live_version();
     let reply = ServerAction::<ReplyTicket>::new();
     let set_status = ServerAction::<SetTicketStatus>::new();
+    let convert = ServerAction::<crate::features::server_fns::TicketToFeature>::new();
+    // One resource for the whole page (the ticket, its messages and the feature request it became): a second
+    // resource in a nested Transition would render differently on the server and in the browser.
     let ticket = Resource::new(
-        move || (id(), live.get(), reply.version().get(), set_status.version().get()),
-        |(id, ..)| super::server_fns::get_ticket(id),
+        move || (id(), live.get(), reply.version().get(), set_status.version().get(), convert.version().get()),
+        |(id, ..)| async move {
+            let (t, messages) = super::server_fns::get_ticket(id).await?;
+            let feature = crate::features::server_fns::ticket_feature(id).await.ok().flatten();
+            Ok::<_, crate::error::AppError>((t, messages, feature))
+        },
     );
     let reply_error = action_error(reply);
     let status_error = action_error(set_status);
@@ -259,7 +266,7 @@ fn TicketDetail() -> impl IntoView {
             {move || ticket.get().map(|result| match result {
                 Err(e) if e.status == 404 => view! { <crate::layout::NotFound/> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                Ok((t, messages)) => {
+                Ok((t, messages, feature)) => {
                     let id = t.id;
                     let can_reopen = t.status == Status::Resolved;
                     let can_resolve = !t.status.is_done();
@@ -279,7 +286,7 @@ fn TicketDetail() -> impl IntoView {
                         {(viewer_books_calls && !t.status.is_done()).then(|| view! {
                             <p><A href=format!("/calls/book?ticket={id}") attr:class="button" attr:data-testid="book-call-for-ticket">"Book a call about this ticket"</A></p>
                         })}
-                        <crate::features::pages::TicketFeature ticket_id=id staff=viewer_is_staff
+                        <crate::features::pages::TicketFeature ticket_id=id staff=viewer_is_staff linked=feature convert=convert
                             convertible=crate::features::ticket_convertible(t.priority, t.category)/>
                         <h2>"Conversation"</h2>
                         <ol class="conversation" data-testid="conversation">
