@@ -472,46 +472,55 @@ async fn a_fourth_upcoming_call_is_refused(app: TestApp) {
     book(&app, &platinum, et(day, 14, 0), 30).await;
 }
 
-async fn twenty_customers_racing_for_one_agent_get_one_call(app: TestApp) {
+/// 50 customers press "Book" for the same slot of the only agent, three rounds over: one call per round.
+async fn fifty_customers_racing_for_one_agent_get_one_call(app: TestApp) {
     let (a, _) = agent(&app, "agent@example.com", true).await;
     let day = business_day(&rules(&app).await, 1);
-    let start = et(day, 10, 0);
-    let sessions: Vec<String> = crowd(&app, 20).await.into_iter().map(|(_, s)| s).collect();
-    let results = book_all_at_once(&app, &sessions, start).await;
-    let won: Vec<&Value> = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).map(|(_, b)| b).collect();
-    assert_eq!(won.len(), 1, "{results:?}");
-    assert_eq!(won[0]["agent_id"].as_i64(), Some(a.id));
-    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
-        assert_eq!((*status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("slot_taken")), "{body}");
-        // The agent is busy until 10:40 (30 minutes and the buffer): 10:45 is the next free start.
-        assert_eq!(ts(&body["error"]["fields"]["next.0"]), et(day, 10, 45), "{body}");
-        assert!(body["error"]["fields"]["next.4"].is_string(), "{body}");
+    let sessions: Vec<String> = crowd(&app, 50).await.into_iter().map(|(_, s)| s).collect();
+    for (round, hour) in [10, 12, 14].into_iter().enumerate() {
+        let start = et(day, hour, 0);
+        let results = book_all_at_once(&app, &sessions, start).await;
+        let won: Vec<&Value> = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).map(|(_, b)| b).collect();
+        assert_eq!(won.len(), 1, "round {round}: {results:?}");
+        assert_eq!(won[0]["agent_id"].as_i64(), Some(a.id));
+        let refused = results.iter().filter(|(s, _)| *s != StatusCode::CREATED);
+        assert_eq!(refused.clone().count(), 49);
+        for (status, body) in refused {
+            assert_eq!((*status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("slot_taken")), "{body}");
+            // The agent is busy until :40 (30 minutes and the buffer): :45 is the next free start.
+            assert_eq!(ts(&body["error"]["fields"]["next.0"]), et(day, hour, 45), "{body}");
+            assert!(body["error"]["fields"]["next.4"].is_string(), "{body}");
+        }
+        let at_start = "SELECT COUNT(*) FROM bookings WHERE start_at = $1 AND status = 'booked'";
+        assert_eq!(scalar(&app, at_start, &[start.as_second()]).await, 1);
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM bookings", &[]).await, round as i64 + 1);
     }
-    let at_start = "SELECT COUNT(*) FROM bookings WHERE start_at = $1 AND status = 'booked'";
-    assert_eq!(scalar(&app, at_start, &[start.as_second()]).await, 1);
-    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM bookings", &[]).await, 1);
-    assert_eq!(notices(&app, a.id, "booking.created").await, 1);
+    assert_eq!(notices(&app, a.id, "booking.created").await, 3);
 }
 
-async fn two_agents_take_two_of_ten_callers(app: TestApp) {
+/// 50 customers, two agents, three rounds: exactly two calls per round, one for each agent.
+async fn two_agents_take_two_of_fifty_callers(app: TestApp) {
     let (a, _) = agent(&app, "agent@example.com", true).await;
     let (b, _) = agent(&app, "second@example.com", true).await;
-    let start = et(business_day(&rules(&app).await, 1), 15, 0);
-    let sessions: Vec<String> = crowd(&app, 10).await.into_iter().map(|(_, s)| s).collect();
-    let results = book_all_at_once(&app, &sessions, start).await;
-    let mut agents: Vec<i64> = results
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .map(|(_, body)| body["agent_id"].as_i64().unwrap())
-        .collect();
-    agents.sort();
-    assert_eq!(agents, [a.id.min(b.id), a.id.max(b.id)], "{results:?}");
-    let refused =
-        results.iter().filter(|(s, body)| *s == StatusCode::CONFLICT && body["error"]["code"] == "slot_taken");
-    assert_eq!(refused.count(), 8, "{results:?}");
-    let sql = "SELECT COUNT(DISTINCT agent_id) FROM bookings WHERE start_at = $1 AND status = 'booked'";
-    assert_eq!(scalar(&app, sql, &[start.as_second()]).await, 2);
-    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM bookings", &[]).await, 2);
+    let day = business_day(&rules(&app).await, 1);
+    let sessions: Vec<String> = crowd(&app, 50).await.into_iter().map(|(_, s)| s).collect();
+    for (round, hour) in [9, 13, 15].into_iter().enumerate() {
+        let start = et(day, hour, 0);
+        let results = book_all_at_once(&app, &sessions, start).await;
+        let mut agents: Vec<i64> = results
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::CREATED)
+            .map(|(_, body)| body["agent_id"].as_i64().unwrap())
+            .collect();
+        agents.sort();
+        assert_eq!(agents, [a.id.min(b.id), a.id.max(b.id)], "round {round}: {results:?}");
+        let refused =
+            results.iter().filter(|(s, body)| *s == StatusCode::CONFLICT && body["error"]["code"] == "slot_taken");
+        assert_eq!(refused.count(), 48, "{results:?}");
+        let sql = "SELECT COUNT(DISTINCT agent_id) FROM bookings WHERE start_at = $1 AND status = 'booked'";
+        assert_eq!(scalar(&app, sql, &[start.as_second()]).await, 2);
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM bookings", &[]).await, 2 * (round as i64 + 1));
+    }
 }
 
 async fn the_least_booked_agent_gets_the_next_call(app: TestApp) {
@@ -1135,8 +1144,8 @@ both!(
     booking_assigns_an_agent_and_tells_both,
     invalid_requests_name_the_rule,
     a_fourth_upcoming_call_is_refused,
-    twenty_customers_racing_for_one_agent_get_one_call,
-    two_agents_take_two_of_ten_callers,
+    fifty_customers_racing_for_one_agent_get_one_call,
+    two_agents_take_two_of_fifty_callers,
     the_least_booked_agent_gets_the_next_call,
     customers_see_only_their_own_calls,
     cancelling_tells_the_other_side,
