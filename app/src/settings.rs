@@ -131,13 +131,18 @@ pub async fn weekly_calendars() -> Result<(crate::sla::WeekText, crate::sla::Wee
     Ok((crate::sla::WeekText::from_hours(&weekly.support), crate::sla::WeekText::from_hours(&weekly.live_chat)))
 }
 
-/// Replaces one calendar's week (`calendar` is `support` or `live_chat`).
+/// Replaces one calendar's week: `support` or `live_chat` (managers), or `my_calls`, the caller's own call hours
+/// (staff who take calls).
 #[server(prefix = "/rpc", endpoint = "save_weekly_hours")]
 pub async fn save_weekly_hours(
     calendar: String,
     #[server(default)] days: std::collections::BTreeMap<String, DayForm>,
 ) -> Result<crate::sla::WeekText, AppError> {
-    let s = manager().await?;
+    let (s, user) = crate::accounts::server_fns::ssr::signed_in().await?;
+    let allowed = if calendar == "my_calls" { user.role.is_staff() } else { user.role.is_manager() };
+    if !allowed {
+        return Err(AppError::forbidden());
+    }
     let mut week = crate::sla::WeekText::default();
     for (name, form) in &days {
         if form.is_open.is_none() {
@@ -154,6 +159,17 @@ pub async fn save_weekly_hours(
             "sunday" => week.sunday = text,
             other => return Err(AppError::invalid_field("days", format!("Unknown day {other:?}."))),
         }
+    }
+    if calendar == "my_calls" {
+        let hours = week.parse("my_calls").map_err(|errors| {
+            let mut fields = crate::error::FieldErrors::default();
+            for (field, message) in errors {
+                fields.add(&field, message);
+            }
+            AppError::invalid(fields)
+        })?;
+        crate::booking::service::save_hours(&s.db, &user, user.id, Some(&hours)).await?;
+        return Ok(crate::sla::WeekText::from_hours(&hours));
     }
     let text = match calendar.as_str() {
         "support" => crate::sla_store::WeeklyText { support: Some(week), live_chat: None },
@@ -402,7 +418,7 @@ fn WeeklyHoursEditors() -> impl IntoView {
 }
 
 #[component]
-fn WeekEditor(
+pub(crate) fn WeekEditor(
     calendar: &'static str,
     title: &'static str,
     save_label: &'static str,

@@ -82,7 +82,13 @@ test.describe('accounts', () => {
 
 test.describe('API tokens', () => {
   test('create, use once-shown token, revoke', async ({ page, request }) => {
-    await signInAs(page, demo.l2);
+    // A new account: the demo users collect tokens from other tests' API calls.
+    const email = uniqueEmail('tokens');
+    const registered = await request.post('/api/v1/auth/register', {
+      data: { email, password: 'token-test-password', name: 'Toby Tokens' },
+    });
+    expect(registered.status()).toBe(201);
+    await signInAs(page, email, 'token-test-password');
     await page.goto('/account');
     await hydrated(page);
     await expect(page.getByText('No tokens yet')).toBeVisible();
@@ -94,7 +100,7 @@ test.describe('API tokens', () => {
 
     const me = await request.get('/api/v1/me', { headers: { Authorization: `Bearer ${token}` } });
     expect(me.status()).toBe(200);
-    expect((await me.json()).email).toBe(demo.l2);
+    expect((await me.json()).email).toBe(email);
 
     const list = page.getByTestId('token-list');
     await expect(list).toContainText('Playwright');

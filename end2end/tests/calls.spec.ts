@@ -210,6 +210,37 @@ test.describe('calls', () => {
     await expect(other.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   });
 
+  test('an engineer keeps their call hours and time off', async ({ page }) => {
+    await signInAs(page, demo.l2);
+    await page.goto('/calls');
+    await hydrated(page);
+    const hours = page.getByTestId('weekly-my_calls');
+    await expect(hours.locator('tbody tr')).toHaveCount(7);
+    // Closing before opening is refused beside the field.
+    await page.locator('#my_calls-monday-close').fill('08:00');
+    await page.getByRole('button', { name: 'Save my call hours' }).click();
+    await expect(page.locator('#my_calls-monday-close-error')).toHaveText('Closing time must be after opening time.');
+    await page.locator('#my_calls-monday-close').fill('18:00');
+    await page.getByRole('button', { name: 'Save my call hours' }).click();
+    await expect(page.getByTestId('weekly-my_calls-status')).toHaveText('Saved.');
+
+    // Days off far ahead (clear of the other tests' slots); a last day before the first is refused.
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('First day off').fill(day(60));
+    await page.getByLabel('Last day off').fill(day(58));
+    await page.getByRole('button', { name: 'Add time off' }).click();
+    await expect(page.locator('#off-to-error')).toHaveText('The last day cannot be before the first.');
+    const reason = `Conference ${Date.now()}`;
+    await page.getByLabel('Last day off').fill(day(61));
+    await page.getByLabel('Reason (optional)').fill(reason);
+    await page.getByRole('button', { name: 'Add time off' }).click();
+    const entry = page.getByTestId('time-off').locator('li', { hasText: reason });
+    await expect(entry).toBeVisible();
+    await expectAccessible(page);
+    await entry.getByRole('button', { name: 'Remove' }).click();
+    await expect(page.getByText(reason)).toHaveCount(0);
+  });
+
   test('the engineer marks a held call done; the notes reach its ticket as an internal note', async ({
     page,
     request,

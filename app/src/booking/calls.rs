@@ -172,6 +172,22 @@ pub struct Presence {
     pub typing: bool,
 }
 
+/// An agent's call hours (their own, or the live-chat hours) and time off still ahead.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Availability {
+    pub weekly: crate::sla::WeekText,
+    pub custom: bool,
+    pub time_off: Vec<TimeOff>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TimeOff {
+    pub id: i64,
+    pub start: String,
+    pub end: String,
+    pub reason: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

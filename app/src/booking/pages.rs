@@ -7,6 +7,7 @@ use super::server_fns::{
     booking_start, call_room, call_slots, get_call, my_calls, BookCall, BookingSetup, CancelCall, CompleteCall,
     RescheduleCall, SayInRoom, SetCallLink,
 };
+use super::server_fns::{my_call_availability, AddMyTimeOff, RemoveMyTimeOff};
 use super::{eastern, Slot};
 use crate::accounts::User;
 use crate::layout::RequireUser;
@@ -169,6 +170,71 @@ fn CallsOverviewView() -> impl IntoView {
                     } else {
                         view! { <CallList calls=o.past.clone() testid="past-calls"/> }.into_any()
                     }}
+                }.into_any(),
+            })}
+        </Transition>
+        {(staff && viewer.takes_calls).then(|| view! { <CallAvailability/> })}
+    }
+}
+
+/// An agent's own call hours (within the live-chat hours) and days off, on their calls page.
+#[component]
+fn CallAvailability() -> impl IntoView {
+    let add = ServerAction::<AddMyTimeOff>::new();
+    let remove = ServerAction::<RemoveMyTimeOff>::new();
+    let add_error = action_error(add);
+    let availability = Resource::new(move || (add.version().get(), remove.version().get()), |_| my_call_availability());
+    view! {
+        <h2>"Your call hours and time off"</h2>
+        <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Loading your hours…"</p> }>
+            {move || availability.get().map(|result| match result {
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Ok(a) => view! {
+                    <crate::settings::WeekEditor
+                        calendar="my_calls"
+                        title="When you take calls"
+                        save_label="Save my call hours"
+                        hint="Eastern time. Customers are offered these hours only where they fall inside live-chat hours."
+                        week=a.weekly.clone()
+                    />
+                    <section class="panel" aria-labelledby="time-off-heading">
+                        <h3 id="time-off-heading">"Time off"</h3>
+                        {if a.time_off.is_empty() {
+                            view! { <p class="muted" data-testid="no-time-off">"No time off ahead."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="call-list" data-testid="time-off">
+                                    {a.time_off.clone().into_iter().map(|t| view! {
+                                        <li class="call-card">
+                                            <span><When rfc3339=t.start.clone()/> " – " <When rfc3339=t.end.clone()/> " " {t.reason.clone()}</span>
+                                            <ActionForm action=remove attr:class="inline-form">
+                                                <input type="hidden" name="id" value=t.id/>
+                                                <button type="submit" class="button">"Remove"</button>
+                                            </ActionForm>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                        <ActionForm action=add attr:class="stack" attr:novalidate=true>
+                            <div class="field" class:has-error=move || field_error(add_error, "from").get().is_some()>
+                                <label for="off-from">"First day off"</label>
+                                <input id="off-from" name="from" type="date" aria-describedby="off-from-error"/>
+                                <p class="field-error" id="off-from-error" aria-live="polite">{move || field_error(add_error, "from").get()}</p>
+                            </div>
+                            <div class="field" class:has-error=move || field_error(add_error, "to").get().is_some()>
+                                <label for="off-to">"Last day off"</label>
+                                <input id="off-to" name="to" type="date" aria-describedby="off-to-error"/>
+                                <p class="field-error" id="off-to-error" aria-live="polite">{move || field_error(add_error, "to").get()}</p>
+                            </div>
+                            <div class="field">
+                                <label for="off-reason">"Reason (optional)"</label>
+                                <input id="off-reason" name="reason" type="text" maxlength="500"/>
+                            </div>
+                            <FormError error=Signal::derive(move || add_error.get().filter(|e| e.fields.is_empty()))/>
+                            <SubmitButton label="Add time off" busy_label="Adding…" pending=add.pending()/>
+                        </ActionForm>
+                    </section>
                 }.into_any(),
             })}
         </Transition>

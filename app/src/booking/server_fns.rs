@@ -147,3 +147,56 @@ pub async fn say_in_room(id: i64, body: String) -> Result<RoomMessage, AppError>
     let (s, user) = caller().await?;
     super::service::say(&s.db, &s.events, &user, id, &body).await
 }
+
+/// The caller's call hours and time off (staff).
+#[server(prefix = "/rpc", endpoint = "my_call_availability")]
+pub async fn my_call_availability() -> Result<super::calls::Availability, AppError> {
+    let (s, user) = caller().await?;
+    if !user.role.is_staff() {
+        return Err(AppError::forbidden());
+    }
+    super::service::availability(&s.db, user.id).await
+}
+
+/// Whole days off, `from` to `to` inclusive (Eastern dates, `YYYY-MM-DD`).
+#[server(prefix = "/rpc", endpoint = "add_my_time_off")]
+pub async fn add_my_time_off(from: String, to: String, reason: String) -> Result<super::calls::TimeOff, AppError> {
+    let (s, user) = caller().await?;
+    let mut errors = crate::error::FieldErrors::default();
+    let from_day = from.trim().parse::<jiff::civil::Date>().ok();
+    let to_day = to.trim().parse::<jiff::civil::Date>().ok();
+    if from_day.is_none() {
+        errors.add("from", "Choose the first day off.");
+    }
+    if to_day.is_none() {
+        errors.add("to", "Choose the last day off.");
+    }
+    if let (Some(a), Some(b)) = (from_day, to_day) {
+        if b < a {
+            errors.add("to", "The last day cannot be before the first.");
+        }
+    }
+    errors.into_result()?;
+    let (Some(a), Some(b)) = (from_day, to_day) else { return Err(AppError::internal()) };
+    let zone = super::eastern().clone();
+    let start = a.to_zoned(zone.clone()).map_err(|_| AppError::invalid_field("from", "Choose another day."))?;
+    let end = b
+        .tomorrow()
+        .and_then(|d| d.to_zoned(zone))
+        .map_err(|_| AppError::invalid_field("to", "Choose another day."))?;
+    super::service::add_time_off(
+        &s.db,
+        &user,
+        user.id,
+        &start.timestamp().to_string(),
+        &end.timestamp().to_string(),
+        &reason,
+    )
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "remove_my_time_off")]
+pub async fn remove_my_time_off(id: i64) -> Result<(), AppError> {
+    let (s, user) = caller().await?;
+    super::service::remove_time_off(&s.db, &user, id).await
+}

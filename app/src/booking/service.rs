@@ -1008,21 +1008,7 @@ pub async fn run_reminders(db: Db, bus: EventBus) {
 
 // ---- agents' hours and time off -----------------------------------------------------------------------------
 
-/// An agent's call hours (their own, or the live-chat hours) and time off still ahead.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Availability {
-    pub weekly: sla::WeekText,
-    pub custom: bool,
-    pub time_off: Vec<TimeOff>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct TimeOff {
-    pub id: i64,
-    pub start: String,
-    pub end: String,
-    pub reason: String,
-}
+pub use super::calls::{Availability, TimeOff};
 
 pub async fn availability(db: &Db, agent_id: i64) -> AppResult<Availability> {
     let at = now();
@@ -1098,6 +1084,25 @@ pub async fn add_time_off(
     let id: i64 = row.try_get("id")?;
     tx.commit().await?;
     Ok(TimeOff { id, start: rfc3339(s.as_second()), end: rfc3339(e.as_second()), reason: reason.trim().to_string() })
+}
+
+/// Removes a stretch of time off (the agent's own, or any by a manager); 404 for others'.
+pub async fn remove_time_off(db: &Db, user: &User, id: i64) -> AppResult<()> {
+    let mut tx = db.begin_write().await?;
+    let owner: Option<i64> = sqlx::query("SELECT agent_id FROM agent_time_off WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("agent_id"))
+        .transpose()?;
+    match owner {
+        Some(agent_id) if user.role.is_manager() || (user.role.is_staff() && agent_id == user.id) => {
+            sqlx::query("DELETE FROM agent_time_off WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        _ => Err(AppError::not_found()),
+    }
 }
 
 /// Replaces an agent's call hours (`None`: back to the live-chat hours).
