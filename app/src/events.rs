@@ -165,6 +165,16 @@ pub fn after_commit(db: &Db, bus: &EventBus, events: Vec<Event>) {
     }
 }
 
+/// On PostgreSQL, takes the event log's transaction lock now rather than at the first event. A transaction
+/// that would otherwise wait on another's row first and on this lock later (a booking whose insert waits on a
+/// concurrent booking of the same agent) takes it first, so two such transactions cannot deadlock.
+pub async fn lock_log_early(tx: &mut Transaction<'static, Any>) -> Result<(), sqlx::Error> {
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_advisory_xact_lock(7316001)").execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// Stores an event inside the caller's transaction (with a NOTIFY on
 /// PostgreSQL, delivered on commit); then call [`after_commit`].
 pub async fn record(tx: &mut Transaction<'static, Any>, new: NewEvent) -> Result<Event, sqlx::Error> {

@@ -496,6 +496,9 @@ pub async fn book(db: &Db, bus: &EventBus, user: &User, new: &NewBooking) -> App
     let (from, to) = day_window(checked.start);
     for _ in 0..ASSIGN_ATTEMPTS {
         let mut tx = db.begin_write().await?;
+        // Bookings on PostgreSQL queue on the event log's lock first (see events::lock_log_early): the
+        // exclusion constraint then refuses a taken slot at once instead of two inserts deadlocking.
+        events::lock_log_early(&mut tx).await?;
         lock_customer(db, &mut tx, user.id).await?;
         check_customer_calls(&mut tx, user.id, slot, None, at).await?;
         if let Some(ticket_id) = checked.ticket_id {
@@ -673,6 +676,9 @@ pub async fn reschedule(
     let (from, to) = day_window(start);
     for _ in 0..ASSIGN_ATTEMPTS {
         let mut tx = db.begin_write().await?;
+        // Bookings on PostgreSQL queue on the event log's lock first (see events::lock_log_early): the
+        // exclusion constraint then refuses a taken slot at once instead of two inserts deadlocking.
+        events::lock_log_early(&mut tx).await?;
         lock_customer(db, &mut tx, user.id).await?;
         let row = load_row_tx(&mut tx, id).await?;
         if row.booking.status != BookingStatus::Booked {
