@@ -126,6 +126,16 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
+/// Reads a text column holding one of a type's names (a status, a priority…) as that type.
+pub fn text_column<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
+    use sqlx::Row;
+    let value: String = row.try_get(column)?;
+    value.parse().map_err(|_| sqlx::Error::ColumnDecode {
+        index: column.into(),
+        source: format!("unexpected value {value:?}").into(),
+    })
+}
+
 /// Reads a 0/1 integer column as a bool.
 pub fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     use sqlx::Row;

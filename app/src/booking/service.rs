@@ -10,7 +10,7 @@ use super::{assign, check_start, customer_may_cancel, eastern, free_slots, next_
 use super::{sla_split, Agent, Busy, CallLength, DayHours, Rules, Slot, SlotError, WeeklyHours, MAX_LIST_DAYS};
 use super::{MAX_UPCOMING_CALLS, ROOM_OPENS_MINUTES_BEFORE};
 use crate::accounts::{Role, Tier, User};
-use crate::db::{now, rfc3339, Backend, Db};
+use crate::db::{now, rfc3339, text_column as parse, Backend, Db};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event, EventBus, NewEvent};
 use crate::notify::{self, NewNotification};
@@ -36,14 +36,6 @@ const BOOKING_SELECT: &str = "SELECT b.id, b.customer_id, c.name AS customer_nam
 const ASSIGN_ATTEMPTS: usize = 6;
 /// Free slots offered with a 409.
 const ALTERNATIVES: usize = 5;
-
-fn parse<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
-    let value: String = row.try_get(column)?;
-    value.parse().map_err(|_| sqlx::Error::ColumnDecode {
-        index: column.into(),
-        source: format!("unexpected value {value:?}").into(),
-    })
-}
 
 /// A stored booking with the raw instants the rules need.
 #[derive(Clone, Debug)]

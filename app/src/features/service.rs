@@ -5,7 +5,7 @@ use super::{check_comment, check_note, most_similar, rank, status_notice, trendi
 use super::{Comment, Feature, FeatureDetail, FeatureFilter, FeatureStatus, HistoryEntry, NewFeature, RankKey};
 use super::{Roadmap, Sort, StatusChange, BODY_MAX, ROADMAP_SHIPPED_DAYS, TITLE_MAX, TRENDING_WINDOW_SECS};
 use crate::accounts::{Role, User};
-use crate::db::{is_unique_violation, now, rfc3339, Backend, Db};
+use crate::db::{is_unique_violation, now, rfc3339, text_column as parse, Backend, Db};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event, EventBus, NewEvent};
 use crate::notify::{self, NewNotification};
@@ -26,14 +26,6 @@ const FEATURE_SELECT: &str = "SELECT f.id, f.title, f.body, f.status, f.author_i
      (SELECT COUNT(*) FROM feature_votes v WHERE v.feature_id = f.id AND v.user_id = $1) AS voted_by_me, \
      (SELECT COUNT(*) FROM feature_comments c WHERE c.feature_id = f.id) AS comments_count \
      FROM features f JOIN users u ON u.id = f.author_id";
-
-fn parse<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
-    let value: String = row.try_get(column)?;
-    value.parse().map_err(|_| sqlx::Error::ColumnDecode {
-        index: column.into(),
-        source: format!("unexpected value {value:?}").into(),
-    })
-}
 
 fn feature_from_row(row: &AnyRow) -> Result<(Feature, i64), sqlx::Error> {
     let status_changed_at: i64 = row.try_get("status_changed_at")?;

@@ -5,7 +5,7 @@ use super::clocks::SlaContext;
 use super::{check_message, status_change_allowed, Actor, Category, NewTicket, Priority, Status};
 use super::{Message, Ticket, TicketFilter, TicketPatch};
 use crate::accounts::{Level, Role, Tier, User};
-use crate::db::{flag, now, Db};
+use crate::db::{flag, now, text_column as parse, Db};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event, EventBus, NewEvent};
 use crate::notify;
@@ -34,14 +34,6 @@ pub struct TicketRow {
     pub first_response_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub version: i64,
-}
-
-fn parse<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
-    let value: String = row.try_get(column)?;
-    value.parse().map_err(|_| sqlx::Error::ColumnDecode {
-        index: column.into(),
-        source: format!("unexpected value {value:?}").into(),
-    })
 }
 
 pub(super) fn ticket_from_row(row: &AnyRow) -> Result<TicketRow, sqlx::Error> {
