@@ -380,10 +380,16 @@ fn taken(rules: &Rules, agents: &[Agent], busy: &[Busy], at: i64, start: Timesta
 }
 
 /// Locks the customer's row on PostgreSQL so their own bookings run one at a time (the 3-call limit and their
-/// own overlaps are checked, not constrained). SQLite's write transaction already runs alone.
+/// own overlaps are checked, not constrained). SQLite's write transaction already runs alone. `NO KEY UPDATE`,
+/// not `UPDATE`: it must not wait on the key-share locks that other writes' foreign keys hold on the row (a
+/// ticket the same customer is opening), or those writes, waiting on the event log's lock we hold, would
+/// deadlock with us.
 async fn lock_customer(db: &Db, tx: &mut Transaction<'static, Any>, customer_id: i64) -> Result<(), sqlx::Error> {
     if db.backend == Backend::Postgres {
-        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(customer_id).execute(&mut **tx).await?;
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(customer_id)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
