@@ -300,9 +300,7 @@ pub async fn offer(
     length: CallLength,
     ticket_id: Option<i64>,
 ) -> AppResult<SlotOffer> {
-    if !user.role.is_staff() && user.tier != Some(Tier::Platinum) {
-        return Err(platinum_only());
-    }
+    may_see_slots(user)?;
     let at = now();
     let days = days.clamp(1, MAX_LIST_DAYS);
     let rules = load_rules(db).await?;
@@ -348,6 +346,25 @@ pub fn check_booking_rate(limits: &crate::ratelimit::RateLimits, user: &User) ->
         .bookings
         .check(&format!("user:{}", user.id), std::time::Instant::now())
         .map_err(|wait| AppError::rate_limited(crate::ratelimit::retry_after_secs(wait)))
+}
+
+/// Staff and Platinum customers see the free slots (403 `platinum_only` for the others).
+pub fn may_see_slots(user: &User) -> AppResult<()> {
+    if !user.role.is_staff() && user.tier != Some(Tier::Platinum) {
+        return Err(platinum_only());
+    }
+    Ok(())
+}
+
+/// Customers book; of them only Platinum ones (403 `customers_only` / `platinum_only`).
+pub fn may_book(user: &User) -> AppResult<()> {
+    if user.role != Role::Customer {
+        return Err(AppError::new(403, "customers_only", "Customers book calls; agents take them."));
+    }
+    if user.tier != Some(Tier::Platinum) {
+        return Err(platinum_only());
+    }
+    Ok(())
 }
 
 fn platinum_only() -> AppError {
@@ -480,12 +497,7 @@ async fn commit(db: &Db, tx: Transaction<'static, Any>, bus: &EventBus, events: 
 /// A Platinum customer books a call. The agent is chosen by the rules (least booked that day, round robin);
 /// a slot taken meanwhile answers 409 with the next free slots.
 pub async fn book(db: &Db, bus: &EventBus, user: &User, new: &NewBooking) -> AppResult<Booking> {
-    if user.role != Role::Customer {
-        return Err(AppError::new(403, "customers_only", "Customers book calls; agents take them."));
-    }
-    if user.tier != Some(Tier::Platinum) {
-        return Err(platinum_only());
-    }
+    may_book(user)?;
     let checked = check_new_booking(new)?;
     let rules = load_rules(db).await?;
     let at = now();

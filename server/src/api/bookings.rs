@@ -2,9 +2,9 @@
 //! mark them held and keep their own call hours and time off. The rules live in `app::booking`.
 
 use super::accounts::typed;
-use super::{idempotency, ApiJson, ApiQuery, CurrentUser, Page};
+use super::{idempotency, path_id, present, ApiJson, ApiQuery, CurrentUser, Page};
 use crate::AppState;
-use app::accounts::{store, Role, Tier, User};
+use app::accounts::{store, User};
 use app::booking::calls::{Booking, NewBooking, Room, RoomMessage, SlotOffer};
 use app::booking::service::{self, Availability, Scope, TimeOff};
 use app::booking::{eastern, CallLength, MAX_LIST_DAYS};
@@ -37,34 +37,6 @@ pub fn router() -> Router<AppState> {
 const DEFAULT_DAYS: u32 = 7;
 const DEFAULT_DURATION: i64 = 30;
 
-fn booking_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse().ok().filter(|id: &i64| *id > 0).ok_or_else(AppError::not_found)
-}
-
-fn platinum_only() -> AppError {
-    AppError::new(
-        403,
-        "platinum_only",
-        "Live chat and video calls come with the Platinum plan. Open a ticket instead, or ask us about upgrading.",
-    )
-}
-
-/// Customers book; of them only Platinum ones. Checked before the body is read, so a refusal says nothing
-/// about the body's shape.
-fn may_book(user: &User) -> Result<(), AppError> {
-    if user.role != Role::Customer {
-        return Err(AppError::new(403, "customers_only", "Customers book calls; agents take them."));
-    }
-    if user.tier != Some(Tier::Platinum) {
-        return Err(platinum_only());
-    }
-    Ok(())
-}
-
-fn present(raw: &Option<String>) -> Option<&str> {
-    raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
 #[derive(Deserialize)]
 struct SlotsQuery {
     from: Option<String>,
@@ -80,9 +52,8 @@ async fn slots(
     CurrentUser(user): CurrentUser,
     ApiQuery(query): ApiQuery<SlotsQuery>,
 ) -> Result<Json<SlotOffer>, AppError> {
-    if !user.role.is_staff() && user.tier != Some(Tier::Platinum) {
-        return Err(platinum_only());
-    }
+    // Checked before the query is read, so a refusal says nothing about its shape.
+    service::may_see_slots(&user)?;
     let mut errors = FieldErrors::default();
     let from = match present(&query.from) {
         None => Some(jiff::Timestamp::now().to_zoned(eastern().clone()).date()),
@@ -148,7 +119,7 @@ async fn create(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Response {
-    if let Err(e) = may_book(&user) {
+    if let Err(e) = service::may_book(&user) {
         return e.into_response();
     }
     let services = state.services.clone();
@@ -202,7 +173,7 @@ async fn show(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Booking>, AppError> {
-    Ok(Json(service::get(&state.services.db, &user, booking_id(&id)?).await?))
+    Ok(Json(service::get(&state.services.db, &user, path_id(&id)?).await?))
 }
 
 /// An optional JSON body: empty means the defaults.
@@ -230,7 +201,7 @@ async fn cancel(
     body: axum::body::Bytes,
 ) -> Result<Json<Booking>, AppError> {
     let s = &state.services;
-    let id = booking_id(&id)?;
+    let id = path_id(&id)?;
     let request: CancelRequest = optional_body(&body)?;
     Ok(Json(service::cancel(&s.db, &s.events, &user, id, request.reason.as_deref()).await?))
 }
@@ -250,7 +221,7 @@ async fn reschedule(
     ApiJson(request): ApiJson<RescheduleRequest>,
 ) -> Result<Json<Booking>, AppError> {
     let s = &state.services;
-    let id = booking_id(&id)?;
+    let id = path_id(&id)?;
     service::check_booking_rate(&s.limits, &user)?;
     let booking = service::reschedule(&s.db, &s.events, &user, id, &request.start, request.duration_minutes).await?;
     Ok(Json(booking))
@@ -270,7 +241,7 @@ async fn done(
     ApiJson(request): ApiJson<DoneRequest>,
 ) -> Result<Json<Booking>, AppError> {
     let s = &state.services;
-    Ok(Json(service::complete(&s.db, &s.events, &user, booking_id(&id)?, &request.notes).await?))
+    Ok(Json(service::complete(&s.db, &s.events, &user, path_id(&id)?, &request.notes).await?))
 }
 
 #[derive(Deserialize)]
@@ -286,7 +257,7 @@ async fn meeting_url(
     ApiJson(request): ApiJson<MeetingUrlRequest>,
 ) -> Result<Json<Booking>, AppError> {
     let s = &state.services;
-    Ok(Json(service::set_meeting_url(&s.db, &s.events, &user, booking_id(&id)?, &request.meeting_url).await?))
+    Ok(Json(service::set_meeting_url(&s.db, &s.events, &user, path_id(&id)?, &request.meeting_url).await?))
 }
 
 /// Where people reach the portal: SUPPORTAL_PUBLIC_URL when set, else this request's Host over http.
@@ -309,7 +280,7 @@ async fn ics(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let id = booking_id(&id)?;
+    let id = path_id(&id)?;
     let body = service::ics(&state.services.db, &user, id, &base_url(&state, &headers)).await?;
     let disposition =
         HeaderValue::from_str(&format!("attachment; filename=\"call-{id}.ics\"")).map_err(|_| AppError::internal())?;
@@ -423,7 +394,7 @@ async fn room(
     ApiQuery(query): ApiQuery<RoomQuery>,
 ) -> Result<Json<Room>, AppError> {
     let typing = matches!(present(&query.typing), Some("1" | "true"));
-    Ok(Json(service::room(&state.services.db, &user, booking_id(&id)?, typing).await?))
+    Ok(Json(service::room(&state.services.db, &user, path_id(&id)?, typing).await?))
 }
 
 #[derive(Deserialize)]
@@ -439,6 +410,6 @@ async fn say(
     ApiJson(request): ApiJson<SayRequest>,
 ) -> Result<(StatusCode, Json<RoomMessage>), AppError> {
     let s = &state.services;
-    let message = service::say(&s.db, &s.events, &user, booking_id(&id)?, &request.body).await?;
+    let message = service::say(&s.db, &s.events, &user, path_id(&id)?, &request.body).await?;
     Ok((StatusCode::CREATED, Json(message)))
 }

@@ -3,7 +3,7 @@
 //! `POST /tickets/{id}/feature`, which turns a ticket into a request.
 
 use super::accounts::typed;
-use super::{idempotency, ApiJson, ApiQuery, CurrentUser, Page};
+use super::{idempotency, optional, path_id, ApiJson, ApiQuery, CurrentUser, Page};
 use crate::AppState;
 use app::error::AppError;
 use app::features::{service, Comment, Feature, FeatureFilter, FeatureStatus, NewFeatureInput, Sort, StatusChange};
@@ -24,10 +24,6 @@ pub fn router() -> Router<AppState> {
         .route("/features/{id}/comments", get(comments).post(comment))
         .route("/features/{id}/merge", post(merge))
         .route("/tickets/{id}/feature", post(from_ticket))
-}
-
-fn feature_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse().ok().filter(|id: &i64| *id > 0).ok_or_else(AppError::not_found)
 }
 
 async fn create(
@@ -55,13 +51,6 @@ struct ListQuery {
     sort: Option<String>,
     status: Option<String>,
     q: Option<String>,
-}
-
-fn optional<T: std::str::FromStr<Err = String>>(raw: Option<&str>, field: &str) -> Result<Option<T>, AppError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|m| AppError::invalid_field(field, m)),
-    }
 }
 
 /// Ranked lists page by position: the cursor is the offset of the next item.
@@ -103,7 +92,7 @@ async fn show(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Feature>, AppError> {
-    Ok(Json(service::get(&state.services.db, &user, feature_id(&id)?).await?))
+    Ok(Json(service::get(&state.services.db, &user, path_id(&id)?).await?))
 }
 
 async fn update(
@@ -113,7 +102,7 @@ async fn update(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Feature>, AppError> {
     let s = &state.services;
-    let id = feature_id(&id)?;
+    let id = path_id(&id)?;
     // Role first: a customer learns nothing about the body's shape.
     if !user.role.is_staff() {
         return Err(AppError::forbidden());
@@ -134,7 +123,7 @@ async fn vote(
     Path(id): Path<String>,
 ) -> Result<Json<Feature>, AppError> {
     let s = &state.services;
-    Ok(Json(service::vote(&s.db, &s.events, &user, feature_id(&id)?, true).await?))
+    Ok(Json(service::vote(&s.db, &s.events, &user, path_id(&id)?, true).await?))
 }
 
 async fn unvote(
@@ -143,7 +132,7 @@ async fn unvote(
     Path(id): Path<String>,
 ) -> Result<Json<Feature>, AppError> {
     let s = &state.services;
-    Ok(Json(service::vote(&s.db, &s.events, &user, feature_id(&id)?, false).await?))
+    Ok(Json(service::vote(&s.db, &s.events, &user, path_id(&id)?, false).await?))
 }
 
 async fn comments(
@@ -151,7 +140,7 @@ async fn comments(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let id = feature_id(&id)?;
+    let id = path_id(&id)?;
     service::get(&state.services.db, &user, id).await?;
     let items = service::comments(&state.services.db, id).await?;
     Ok(Json(json!({ "items": items, "next_cursor": null })))
@@ -170,7 +159,7 @@ async fn comment(
     ApiJson(request): ApiJson<CommentRequest>,
 ) -> Result<(StatusCode, Json<Comment>), AppError> {
     let s = &state.services;
-    let comment = service::add_comment(&s.db, &s.events, &user, feature_id(&id)?, &request.body).await?;
+    let comment = service::add_comment(&s.db, &s.events, &user, path_id(&id)?, &request.body).await?;
     Ok((StatusCode::CREATED, Json(comment)))
 }
 
@@ -187,7 +176,7 @@ async fn merge(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Feature>, AppError> {
     let s = &state.services;
-    let id = feature_id(&id)?;
+    let id = path_id(&id)?;
     if !user.role.is_manager() {
         return Err(AppError::forbidden());
     }
@@ -212,7 +201,7 @@ async fn from_ticket(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Feature>), AppError> {
     let s = &state.services;
-    let ticket_id = feature_id(&id)?;
+    let ticket_id = path_id(&id)?;
     // The body is optional: without one, the ticket's subject and description are used.
     let request: FromTicketRequest = if body.iter().all(u8::is_ascii_whitespace) {
         FromTicketRequest::default()

@@ -37,6 +37,27 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
 }
 
+/// A positive id from the path; anything else is "not found", like an id nobody may see.
+pub(crate) fn path_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse().ok().filter(|id: &i64| *id > 0).ok_or_else(AppError::not_found)
+}
+
+/// A query parameter with something in it (blank counts as absent).
+pub(crate) fn present(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// An optional query filter parsed as `T`; blank is absent, a bad value is a 422 naming `field`.
+pub(crate) fn optional<T: std::str::FromStr<Err = String>>(
+    raw: Option<&str>,
+    field: &str,
+) -> Result<Option<T>, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|m| AppError::invalid_field(field, m)),
+    }
+}
+
 /// A JSON body whose every rejection becomes the API's error shape.
 pub struct ApiJson<T>(pub T);
 

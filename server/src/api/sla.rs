@@ -1,6 +1,6 @@
 //! `/api/v1/sla…` and `/api/v1/hours…`: the SLA policy table, due-date previews, opening hours and holidays.
 
-use super::{ApiJson, ApiQuery, CurrentUser, Manager};
+use super::{present, ApiJson, ApiQuery, CurrentUser, Manager};
 use crate::AppState;
 use app::db::rfc3339;
 use app::error::AppError;
@@ -40,10 +40,6 @@ struct PreviewQuery {
     tier: Option<String>,
     priority: Option<String>,
     at: Option<String>,
-}
-
-fn present(raw: &Option<String>) -> Option<&str> {
-    raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 async fn preview(

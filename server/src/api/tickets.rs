@@ -1,7 +1,7 @@
 //! `/api/v1/tickets…`: customers open and follow their tickets; agents work them.
 
 use super::accounts::typed;
-use super::{idempotency, page_of, ApiJson, ApiQuery, CurrentUser, Page};
+use super::{idempotency, optional, page_of, path_id, ApiJson, ApiQuery, CurrentUser, Page};
 use crate::AppState;
 use app::accounts::{Level, Tier};
 use app::error::AppError;
@@ -20,10 +20,6 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}", get(show).patch(update))
         .route("/tickets/{id}/messages", get(messages).post(reply))
         .route("/tickets/{id}/escalations", post(escalate))
-}
-
-fn ticket_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse().map_err(|_| AppError::not_found())
 }
 
 async fn create(
@@ -52,13 +48,6 @@ struct ListQuery {
     sla_state: Option<String>,
     tier: Option<String>,
     q: Option<String>,
-}
-
-fn optional<T: std::str::FromStr<Err = String>>(raw: Option<&str>, field: &str) -> Result<Option<T>, AppError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|m| AppError::invalid_field(field, m)),
-    }
 }
 
 async fn list(
@@ -99,7 +88,7 @@ async fn show(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<app::tickets::Ticket>, AppError> {
-    Ok(Json(service::get(&state.services.db, &user, ticket_id(&id)?).await?))
+    Ok(Json(service::get(&state.services.db, &user, path_id(&id)?).await?))
 }
 
 async fn update(
@@ -109,7 +98,7 @@ async fn update(
     ApiJson(patch): ApiJson<TicketPatch>,
 ) -> Result<Json<app::tickets::Ticket>, AppError> {
     let s = &state.services;
-    Ok(Json(service::update(&s.db, &s.events, &user, ticket_id(&id)?, &patch).await?))
+    Ok(Json(service::update(&s.db, &s.events, &user, path_id(&id)?, &patch).await?))
 }
 
 async fn messages(
@@ -117,7 +106,7 @@ async fn messages(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let items = service::messages(&state.services.db, &user, ticket_id(&id)?).await?;
+    let items = service::messages(&state.services.db, &user, path_id(&id)?).await?;
     Ok(Json(json!({ "items": items, "next_cursor": null })))
 }
 
@@ -136,8 +125,7 @@ async fn reply(
     ApiJson(request): ApiJson<ReplyRequest>,
 ) -> Result<(StatusCode, Json<app::tickets::Message>), AppError> {
     let s = &state.services;
-    let message =
-        service::add_message(&s.db, &s.events, &user, ticket_id(&id)?, &request.body, request.internal).await?;
+    let message = service::add_message(&s.db, &s.events, &user, path_id(&id)?, &request.body, request.internal).await?;
     Ok((StatusCode::CREATED, Json(message)))
 }
 
@@ -155,6 +143,6 @@ async fn escalate(
     ApiJson(request): ApiJson<EscalationRequest>,
 ) -> Result<(StatusCode, Json<app::tickets::Ticket>), AppError> {
     let s = &state.services;
-    let ticket = service::escalate(&s.db, &s.events, &user, ticket_id(&id)?, request.to_level, &request.reason).await?;
+    let ticket = service::escalate(&s.db, &s.events, &user, path_id(&id)?, request.to_level, &request.reason).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }
