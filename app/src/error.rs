@@ -91,6 +91,18 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
+/// Required text of at most `max` characters, trimmed; `what` names it in the message ("Enter a subject.").
+pub fn check_text(raw: &str, what: &str, max: usize) -> Result<String, String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(format!("Enter a {what}."));
+    }
+    if text.chars().count() > max {
+        return Err(format!("A {what} has at most {max} characters."));
+    }
+    Ok(text.to_string())
+}
+
 /// Collects validation messages so a form can show all of them at once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FieldErrors(pub BTreeMap<String, String>);

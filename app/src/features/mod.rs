@@ -5,7 +5,7 @@
 //! used to suggest existing requests are plain functions here, tested without a
 //! database; storage and I/O live in the `ssr`-only `service` module.
 
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{check_text, AppError, AppResult, FieldErrors};
 use serde::{Deserialize, Serialize};
 
 pub mod pages;
@@ -149,17 +149,6 @@ pub struct NewFeatureInput {
 pub struct NewFeature {
     pub title: String,
     pub body: String,
-}
-
-fn check_text(raw: &str, what: &str, max: usize) -> Result<String, String> {
-    let text = raw.trim();
-    if text.is_empty() {
-        return Err(format!("Enter a {what}."));
-    }
-    if text.chars().count() > max {
-        return Err(format!("A {what} has at most {max} characters."));
-    }
-    Ok(text.to_string())
 }
 
 impl NewFeatureInput {

@@ -1,7 +1,7 @@
 //! Tickets: what a customer opens and agents work, with its status rules.
 //! Plain Rust shared by server and browser; storage and I/O in `ssr` submodules.
 
-use crate::error::{AppResult, FieldErrors};
+use crate::error::{check_text, AppResult, FieldErrors};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Level, Tier};
@@ -190,17 +190,6 @@ pub struct NewTicket {
     pub body: String,
     pub priority: Priority,
     pub category: Category,
-}
-
-fn check_text(raw: &str, what: &str, max: usize) -> Result<String, String> {
-    let text = raw.trim();
-    if text.is_empty() {
-        return Err(format!("Enter a {what}."));
-    }
-    if text.chars().count() > max {
-        return Err(format!("A {what} has at most {max} characters."));
-    }
-    Ok(text.to_string())
 }
 
 impl NewTicketInput {
