@@ -80,6 +80,13 @@ pub async fn load_policies_and_calendar(db: &Db) -> Result<(Vec<Policy>, Busines
 /// How long a loaded policy table and calendar serve before they are read again.
 pub const CACHE_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Deadlines moved: the queue's stored sort keys follow (the monitor mends them too, should this fail).
+async fn refresh_queue(db: &Db) {
+    if let Err(e) = crate::tickets::service::refresh_deadlines(db).await {
+        tracing::warn!(error = %e, "could not refresh the queue's deadlines");
+    }
+}
+
 mod cache {
     use super::{BusinessCalendar, Db, Policy, CACHE_FRESH_FOR};
     use std::collections::HashMap;
@@ -220,6 +227,7 @@ pub async fn save_weekly(db: &Db, text: &WeeklyText) -> Result<Weekly, AppError>
     }
     tx.commit().await?;
     cache::forget(db);
+    refresh_queue(db).await;
     Ok(load_weekly(db).await?)
 }
 
@@ -290,6 +298,7 @@ pub async fn save_policies(db: &Db, policies: &[Policy]) -> Result<Vec<Policy>, 
     }
     tx.commit().await?;
     cache::forget(db);
+    refresh_queue(db).await;
     Ok(load_policies(db).await?)
 }
 
@@ -343,6 +352,7 @@ pub async fn replace_holidays(db: &Db, days: &[Date]) -> Result<Vec<Date>, AppEr
     }
     tx.commit().await?;
     cache::forget(db);
+    refresh_queue(db).await;
     Ok(load_holidays(db).await?)
 }
 

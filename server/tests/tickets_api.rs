@@ -182,7 +182,6 @@ async fn another_customers_ticket_is_not_found(app: TestApp) {
         (Method::PATCH, format!("/api/v1/tickets/{id}"), Some(json!({ "status": "resolved" }))),
         (Method::GET, format!("/api/v1/tickets/{id}/messages"), None),
         (Method::POST, format!("/api/v1/tickets/{id}/messages"), Some(json!({ "body": "hi" }))),
-        (Method::POST, format!("/api/v1/tickets/{id}/escalations"), Some(json!({ "to_level": "L2", "reason": "x" }))),
         (Method::GET, "/api/v1/tickets/999999".to_string(), None),
         (Method::GET, "/api/v1/tickets/abc".to_string(), None),
     ] {

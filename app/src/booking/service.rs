@@ -756,7 +756,8 @@ pub async fn complete(db: &Db, bus: &EventBus, user: &User, id: i64, notes: &str
     let notes = check_text(notes, NOTES_MAX, "Write a few words on what was discussed.")
         .map_err(|m| AppError::invalid_field("notes", m))?;
     let at = now();
-    let mut tx = db.begin_write().await?;
+    let context = crate::tickets::clocks::SlaContext::load(db).await?;
+    let mut tx = crate::tickets::service::begin_ticket_write(db).await?;
     let row = load_row_tx(&mut tx, id).await?;
     if actor_side(user, &row.booking) != Some(true) {
         return Err(AppError::not_found());
@@ -777,7 +778,8 @@ pub async fn complete(db: &Db, bus: &EventBus, user: &User, id: i64, notes: &str
     let mut recorded = record_booking_event(&mut tx, "booking.done", &booking).await?;
     if let Some(ticket_id) = booking.ticket_id {
         let text = format!("Call held on {} ({} min): {notes}", eastern_label(row.start_at), booking.duration_minutes);
-        recorded.extend(crate::tickets::service::record_call_held(&mut tx, ticket_id, user, &text, at).await?);
+        recorded
+            .extend(crate::tickets::service::record_call_held(&mut tx, &context, ticket_id, user, &text, at).await?);
     }
     commit(db, tx, bus, recorded).await?;
     Ok(booking)

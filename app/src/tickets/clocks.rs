@@ -79,6 +79,27 @@ impl SlaContext {
         (first, resolution)
     }
 
+    /// The queue's sort keys for `row` at `at`: the earliest due instant of a clock that is still running, and the
+    /// earliest instant one of them is (or became) at risk. [`NO_DEADLINE`] when no clock runs (met, paused or
+    /// done). A running clock only moves forward in time, so storing them is exact until the next change.
+    pub fn deadlines(&self, row: &TicketRow, pauses: &[(String, i64, Option<i64>)], at: i64) -> Deadlines {
+        let policy = self.policy(row.tier, row.priority);
+        let counted = Self::counted_pauses(&policy, pauses);
+        let (first, resolution) = self.clock_inputs(row, &policy, &counted);
+        let mut deadlines = Deadlines { next_due: NO_DEADLINE, at_risk_from: NO_DEADLINE };
+        if row.status.is_done() {
+            return deadlines;
+        }
+        for input in [first, resolution] {
+            let status = sla::evaluate(&input, ts(at));
+            if input.stopped_at.is_none() && status.state != sla::SlaState::Paused {
+                deadlines.next_due = deadlines.next_due.min(status.due_at.as_second());
+                deadlines.at_risk_from = deadlines.at_risk_from.min(status.at_risk_at.as_second());
+            }
+        }
+        deadlines
+    }
+
     /// Both clocks of `row` at `at`, given its resolution-clock pauses.
     pub fn ticket_sla(&self, row: &TicketRow, pauses: &[(String, i64, Option<i64>)], at: i64) -> TicketSla {
         let policy = self.policy(row.tier, row.priority);
@@ -95,6 +116,15 @@ impl SlaContext {
     }
 }
 
+/// "No running clock": 9999-12-31, so such tickets sort after every real deadline.
+pub const NO_DEADLINE: i64 = 253_402_300_799;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+    pub next_due: i64,
+    pub at_risk_from: i64,
+}
+
 fn clock(input: &ClockInput, target_minutes: i64, now: Timestamp) -> SlaClock {
     let status = sla::evaluate(input, now);
     SlaClock {
@@ -102,6 +132,7 @@ fn clock(input: &ClockInput, target_minutes: i64, now: Timestamp) -> SlaClock {
         due_at: rfc3339(status.due_at.as_second()),
         due_epoch: status.due_at.as_second(),
         state: status.state,
+        running: input.stopped_at.is_none() && status.state != sla::SlaState::Paused,
         remaining_seconds: status.remaining_seconds,
         paused_since: None,
         paused_reason: None,

@@ -37,8 +37,13 @@ pub async fn run_once(db: &Db, bus: &EventBus, at: i64) -> Result<Pass, sqlx::Er
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut pauses = service::pauses_for(db, &ids).await?;
     let mut pass = Pass::default();
+    let mut stale = Vec::new();
     for row in rows {
         let p = pauses.remove(&row.id).unwrap_or_default();
+        let deadlines = context.deadlines(&row, &p, at);
+        if (deadlines.next_due, deadlines.at_risk_from) != (row.sla_next_due, row.sla_at_risk_from) {
+            stale.push(row.id);
+        }
         let policy = context.policy(row.tier, row.priority);
         let counted = SlaContext::counted_pauses(&policy, &p);
         let (first, resolution) = context.clock_inputs(&row, &policy, &counted);
@@ -56,7 +61,10 @@ pub async fn run_once(db: &Db, bus: &EventBus, at: i64) -> Result<Pass, sqlx::Er
             for state in reached {
                 if record_transition(db, bus, &row, clock, state, at).await? {
                     pass.transitions.push((row.id, clock, state));
-                    if clock == "first_response" && *state == "at_risk" && auto_escalate(db, bus, row.id, at).await? {
+                    if clock == "first_response"
+                        && *state == "at_risk"
+                        && auto_escalate(db, bus, &context, row.id, at).await?
+                    {
                         pass.escalated.push(row.id);
                     }
                 }
@@ -66,6 +74,10 @@ pub async fn run_once(db: &Db, bus: &EventBus, at: i64) -> Result<Pass, sqlx::Er
                 pass.next_due = Some(pass.next_due.map_or(next, |n: i64| n.min(next)));
             }
         }
+    }
+    // Rows from before the queue's sort keys existed, or whose policy or hours changed: mend them.
+    if !stale.is_empty() {
+        service::refresh_deadlines(db).await?;
     }
     Ok(pass)
 }
@@ -133,8 +145,14 @@ async fn record_transition(
 }
 
 /// An at-risk P1/P2 that still has no public agent reply goes up one level.
-async fn auto_escalate(db: &Db, bus: &EventBus, ticket_id: i64, at: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
+async fn auto_escalate(
+    db: &Db,
+    bus: &EventBus,
+    context: &SlaContext,
+    ticket_id: i64,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = service::begin_ticket_write(db).await?;
     let Some(mut row) = service::load_row_tx(&mut tx, ticket_id).await? else { return Ok(false) };
     let next = match row.level {
         Level::L1 => Level::L2,
@@ -156,7 +174,7 @@ async fn auto_escalate(db: &Db, bus: &EventBus, ticket_id: i64, at: i64) -> Resu
     )
     .await?;
     row.level = next;
-    service::save(&mut tx, &mut row, at).await?;
+    service::save(&mut tx, context, &mut row, at).await?;
     let event = events::record(
         &mut tx,
         service::ticket_event("ticket.escalated", &row, true, serde_json::json!({ "level": next, "reason": reason })),

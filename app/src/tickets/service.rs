@@ -6,7 +6,7 @@ use super::{check_message, status_change_allowed, Actor, Category, NewTicket, Pr
 use super::{Message, Ticket, TicketFilter, TicketPatch};
 use crate::accounts::{Level, Role, Tier, User};
 use crate::db::{flag, now, text_column as parse, Db};
-use crate::error::{AppError, AppResult};
+use crate::error::{check_text, AppError, AppResult};
 use crate::events::{self, Event, EventBus, NewEvent};
 use crate::notify;
 use sqlx::any::AnyRow;
@@ -14,7 +14,7 @@ use sqlx::{Any, Row, Transaction};
 
 pub(super) const TICKET_COLUMNS: &str =
     "id, subject, body, priority, category, status, tier, requester_id, assignee_id, level, \
-     created_at, updated_at, first_response_at, resolved_at, version";
+     created_at, updated_at, first_response_at, resolved_at, version, sla_next_due, sla_at_risk_from";
 
 /// A ticket as stored, before its SLA clocks are worked out.
 #[derive(Clone, Debug)]
@@ -34,6 +34,9 @@ pub struct TicketRow {
     pub first_response_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub version: i64,
+    /// The queue's sort keys (see [`SlaContext::deadlines`]), as last stored.
+    pub sla_next_due: i64,
+    pub sla_at_risk_from: i64,
 }
 
 pub(super) fn ticket_from_row(row: &AnyRow) -> Result<TicketRow, sqlx::Error> {
@@ -53,6 +56,8 @@ pub(super) fn ticket_from_row(row: &AnyRow) -> Result<TicketRow, sqlx::Error> {
         first_response_at: row.try_get("first_response_at")?,
         resolved_at: row.try_get("resolved_at")?,
         version: row.try_get("version")?,
+        sla_next_due: row.try_get("sla_next_due")?,
+        sla_at_risk_from: row.try_get("sla_at_risk_from")?,
     })
 }
 
@@ -196,6 +201,7 @@ pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewTicket) -> App
         _ => return Err(AppError::new(403, "customers_only", "Only customers open tickets; agents reply to them.")),
     };
     let at = now();
+    let context = SlaContext::load(db).await?;
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(&format!(
         "INSERT INTO tickets (subject, body, priority, category, status, tier, requester_id, level, created_at, updated_at) \
@@ -210,7 +216,8 @@ pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewTicket) -> App
     .bind(at)
     .fetch_one(&mut *tx)
     .await?;
-    let row = ticket_from_row(&row)?;
+    let mut row = ticket_from_row(&row)?;
+    store_deadlines(&mut tx, &context, &mut row, at).await?;
     history(&mut tx, row.id, Some(user.id), "created", (None, Some(row.priority.as_str())), None).await?;
     let mut recorded = Vec::new();
     if row.priority == Priority::P1 {
@@ -301,7 +308,52 @@ async fn change_status(
     history(tx, row.id, actor, "status", (Some(from.as_str()), Some(to.as_str())), None).await
 }
 
-pub(super) async fn save(tx: &mut Transaction<'static, Any>, row: &mut TicketRow, at: i64) -> Result<(), sqlx::Error> {
+/// A write transaction for ticket changes. On PostgreSQL it takes the event log's lock first: every ticket write
+/// records an event, so this orders them like SQLite's single writer does, and the row read next is the latest
+/// (no lost update between two agents, and no lock-order deadlock with bookings, which lock the log first too).
+pub async fn begin_ticket_write(db: &Db) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    events::lock_log_early(&mut tx).await?;
+    Ok(tx)
+}
+
+async fn pauses_tx(tx: &mut Transaction<'static, Any>, ticket_id: i64) -> Result<Pauses, sqlx::Error> {
+    sqlx::query("SELECT reason, started_at, ended_at FROM sla_pauses WHERE ticket_id = $1 ORDER BY id")
+        .bind(ticket_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("reason")?, r.try_get("started_at")?, r.try_get("ended_at")?)))
+        .collect()
+}
+
+/// Works out and stores the queue's sort keys of `row` (inside the change's transaction).
+pub(super) async fn store_deadlines(
+    tx: &mut Transaction<'static, Any>,
+    context: &SlaContext,
+    row: &mut TicketRow,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    let pauses = pauses_tx(tx, row.id).await?;
+    let deadlines = context.deadlines(row, &pauses, at);
+    row.sla_next_due = deadlines.next_due;
+    row.sla_at_risk_from = deadlines.at_risk_from;
+    sqlx::query("UPDATE tickets SET sla_next_due = $1, sla_at_risk_from = $2 WHERE id = $3")
+        .bind(deadlines.next_due)
+        .bind(deadlines.at_risk_from)
+        .bind(row.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Stores a changed ticket: a new version and fresh queue sort keys.
+pub(super) async fn save(
+    tx: &mut Transaction<'static, Any>,
+    context: &SlaContext,
+    row: &mut TicketRow,
+    at: i64,
+) -> Result<(), sqlx::Error> {
     row.updated_at = at;
     row.version += 1;
     sqlx::query(
@@ -319,12 +371,59 @@ pub(super) async fn save(tx: &mut Transaction<'static, Any>, row: &mut TicketRow
     .bind(row.id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    store_deadlines(tx, context, row, at).await
+}
+
+/// Recomputes the stored queue sort keys of every running ticket, after the policies, hours or holidays changed
+/// (and by the SLA monitor, which also mends rows written before the keys existed). Returns how many changed.
+pub async fn refresh_deadlines(db: &Db) -> Result<usize, sqlx::Error> {
+    let context = SlaContext::load(db).await?;
+    let rows = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE status NOT IN ('resolved', 'closed')"))
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(ticket_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut pauses = pauses_for(db, &ids).await?;
+    let at = now();
+    let changed: Vec<(i64, super::clocks::Deadlines)> = rows
+        .iter()
+        .filter_map(|row| {
+            let d = context.deadlines(row, &pauses.remove(&row.id).unwrap_or_default(), at);
+            (d.next_due != row.sla_next_due || d.at_risk_from != row.sla_at_risk_from).then_some((row.id, d))
+        })
+        .collect();
+    for chunk in changed.chunks(500) {
+        let mut tx = db.begin_write().await?;
+        for (id, d) in chunk {
+            sqlx::query("UPDATE tickets SET sla_next_due = $1, sla_at_risk_from = $2 WHERE id = $3")
+                .bind(d.next_due)
+                .bind(d.at_risk_from)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(changed.len())
+}
+
+/// 409 when the ticket moved on since the caller saw `expected`.
+fn check_version(row: &TicketRow, expected: Option<i64>) -> AppResult<()> {
+    match expected {
+        Some(v) if v != row.version => Err(AppError::conflict(
+            "ticket_changed",
+            "Someone changed this ticket since you opened it; look at the latest and try again.",
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub async fn update(db: &Db, bus: &EventBus, user: &User, id: i64, patch: &TicketPatch) -> AppResult<Ticket> {
     let at = now();
-    let mut tx = db.begin_write().await?;
+    let context = SlaContext::load(db).await?;
+    let mut tx = begin_ticket_write(db).await?;
     let mut row = match load_row_tx(&mut tx, id).await? {
         Some(row) if user.role.is_staff() || row.requester_id == user.id => row,
         _ => return Err(AppError::not_found()),
@@ -333,6 +432,7 @@ pub async fn update(db: &Db, bus: &EventBus, user: &User, id: i64, patch: &Ticke
     if actor == Actor::Requester && (patch.priority.is_some() || patch.assignee_id.is_some()) {
         return Err(AppError::forbidden());
     }
+    check_version(&row, patch.version)?;
     let mut recorded = Vec::new();
     if let Some(to) = patch.status {
         status_change_allowed(actor, row.status, to, row.resolved_at, at)
@@ -341,11 +441,19 @@ pub async fn update(db: &Db, bus: &EventBus, user: &User, id: i64, patch: &Ticke
         change_status(&mut tx, &mut row, to, Some(user.id), at).await?;
         let what = match to {
             Status::PendingCustomer => Some("an agent is waiting for your reply"),
-            Status::Resolved => Some("marked resolved; reopen within 7 days if it is not"),
+            Status::Resolved => Some("marked resolved; tell us how we did, or reopen within 7 days"),
             _ => None,
         };
         if let (true, Actor::Staff, Some(what)) = (changed, actor, what) {
-            recorded.extend(tell(&mut tx, &[row.requester_id], user.id, "ticket.status", &row, what).await?);
+            // "Resolved" leads to the satisfaction survey.
+            let link = (to == Status::Resolved).then(|| format!("/tickets/{}/survey", row.id));
+            let notice = notify::NewNotification {
+                kind: "ticket.status",
+                text: format!("#{} {}: {what}", row.id, row.subject),
+                ticket_id: Some(row.id),
+                link,
+            };
+            recorded.extend(notify::to_users(&mut tx, &[row.requester_id], &notice).await?);
         }
     }
     if let Some(priority) = patch.priority {
@@ -385,7 +493,7 @@ pub async fn update(db: &Db, bus: &EventBus, user: &User, id: i64, patch: &Ticke
             }
         }
     }
-    save(&mut tx, &mut row, at).await?;
+    save(&mut tx, &context, &mut row, at).await?;
     recorded.push(events::record(&mut tx, ticket_event("ticket.updated", &row, false, serde_json::json!({}))).await?);
     commit(db, tx, bus, recorded).await?;
     present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
@@ -435,7 +543,8 @@ pub async fn add_message(
         return Err(AppError::invalid_field("internal", "Only agents write internal notes."));
     }
     let at = now();
-    let mut tx = db.begin_write().await?;
+    let context = SlaContext::load(db).await?;
+    let mut tx = begin_ticket_write(db).await?;
     let mut row = match load_row_tx(&mut tx, id).await? {
         Some(row) if user.role.is_staff() || row.requester_id == user.id => row,
         _ => return Err(AppError::not_found()),
@@ -466,7 +575,7 @@ pub async fn add_message(
     } else if !user.role.is_staff() && row.status == Status::PendingCustomer {
         change_status(&mut tx, &mut row, Status::Open, Some(user.id), at).await?;
     }
-    save(&mut tx, &mut row, at).await?;
+    save(&mut tx, &context, &mut row, at).await?;
     // The customer hears of public agent replies; the assignee of customer replies.
     let mut recorded = if user.role.is_staff() && !internal {
         let what = format!("{} replied", user.name);
@@ -497,31 +606,30 @@ pub async fn add_message(
     })
 }
 
-/// Staff move a ticket up a level, with a reason that is kept.
+/// Staff move a ticket up a level (see [`super::escalation_allowed`]), with a reason that is kept.
 pub async fn escalate(db: &Db, bus: &EventBus, user: &User, id: i64, to: Level, reason: &str) -> AppResult<Ticket> {
     if !user.role.is_staff() {
-        return Err(AppError::not_found());
+        return Err(AppError::forbidden());
     }
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::invalid_field("reason", "Say why the ticket needs the next level."));
-    }
-    if reason.chars().count() > 2000 {
-        return Err(AppError::invalid_field("reason", "A reason has at most 2000 characters."));
-    }
+    let reason = check_text(reason, "reason", 2000).map_err(|m| AppError::invalid_field("reason", m))?;
     let at = now();
-    let mut tx = db.begin_write().await?;
+    let context = SlaContext::load(db).await?;
+    let mut tx = begin_ticket_write(db).await?;
     let mut row = load_row_tx(&mut tx, id).await?.ok_or_else(AppError::not_found)?;
-    if to <= row.level {
-        return Err(AppError::invalid_field(
-            "to_level",
-            format!("The ticket is already at {}; escalate upwards.", row.level),
-        ));
+    if row.status.is_done() {
+        return Err(AppError::conflict("ticket_done", "This ticket is resolved; reopen it before escalating."));
     }
-    history(&mut tx, id, Some(user.id), "escalation", (Some(row.level.as_str()), Some(to.as_str())), Some(reason))
+    super::escalation_allowed(user.role, row.level, to).map_err(|m| AppError::invalid_field("to_level", m))?;
+    history(&mut tx, id, Some(user.id), "escalation", (Some(row.level.as_str()), Some(to.as_str())), Some(&reason))
         .await?;
     row.level = to;
-    save(&mut tx, &mut row, at).await?;
+    // The ticket leaves the escalating agent's hands: the next level picks it up from the queue.
+    if row.assignee_id.is_some() {
+        let from = row.assignee_id.map(|a| a.to_string());
+        history(&mut tx, id, Some(user.id), "assignee", (from.as_deref(), None), Some("escalated")).await?;
+        row.assignee_id = None;
+    }
+    save(&mut tx, &context, &mut row, at).await?;
     let event = events::record(
         &mut tx,
         ticket_event("ticket.escalated", &row, true, serde_json::json!({ "level": to, "reason": reason })),
@@ -536,6 +644,7 @@ pub async fn escalate(db: &Db, bus: &EventBus, user: &User, id: i64, to: Level, 
 /// caller's transaction; returns the events to publish after commit. A closed or missing ticket is left alone.
 pub async fn record_call_held(
     tx: &mut Transaction<'static, Any>,
+    context: &SlaContext,
     ticket_id: i64,
     agent: &User,
     notes: &str,
@@ -563,7 +672,7 @@ pub async fn record_call_held(
     if row.status == Status::New {
         change_status(tx, &mut row, Status::Open, Some(agent.id), at).await?;
     }
-    save(tx, &mut row, at).await?;
+    save(tx, context, &mut row, at).await?;
     let event = ticket_event("ticket.message", &row, true, serde_json::json!({ "message_id": message_id }));
     Ok(vec![events::record(tx, event).await?])
 }
