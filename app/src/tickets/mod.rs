@@ -12,9 +12,14 @@ pub mod clocks;
 #[cfg(feature = "ssr")]
 pub mod monitor;
 pub mod pages;
+pub mod queue;
+pub mod queue_page;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod shortcuts;
+pub mod ticket_page;
+pub mod workspace;
 
 crate::text_enum!(Status {
     New => "new",
@@ -83,6 +88,9 @@ pub struct SlaClock {
     /// `due_at` as Unix seconds, for countdowns.
     pub due_epoch: i64,
     pub state: SlaState,
+    /// Still counting: not stopped (replied, resolved) and not paused.
+    #[serde(default)]
+    pub running: bool,
     pub remaining_seconds: i64,
     /// When and why the clock is paused (resolution clock only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +120,8 @@ pub struct Ticket {
     pub created_at: String,
     pub updated_at: String,
     pub sla: TicketSla,
+    /// Bumped by every change; send it back as `version` (or `If-Match`) to refuse a change made meanwhile.
+    pub version: i64,
 }
 
 #[cfg(feature = "ssr")]
@@ -132,6 +142,7 @@ impl Ticket {
             created_at: rfc3339(row.created_at),
             updated_at: rfc3339(row.updated_at),
             sla,
+            version: row.version,
         }
     }
 }
@@ -167,6 +178,9 @@ pub struct TicketPatch {
     pub priority: Option<Priority>,
     #[serde(default, deserialize_with = "crate::accounts::double_option")]
     pub assignee_id: Option<Option<i64>>,
+    /// The version the change was made against: if the ticket changed since, 409 and nothing is written.
+    #[serde(default)]
+    pub version: Option<i64>,
 }
 
 pub const SUBJECT_MAX: usize = 200;
@@ -216,6 +230,26 @@ pub fn check_message(raw: &str) -> Result<String, String> {
     check_text(raw, "message", BODY_MAX)
 }
 
+/// "3, 5,9" → [3, 5, 9]: the ticket ids of a bulk action (1 to 100, no repeats).
+pub fn parse_id_list(raw: &str) -> Result<Vec<i64>, String> {
+    let mut ids = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id = part
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| format!("\"{part}\" is not a ticket number."))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    match ids.len() {
+        0 => Err("Select at least one ticket.".into()),
+        1..=100 => Ok(ids),
+        _ => Err("Select at most 100 tickets at once.".into()),
+    }
+}
+
 /// Who is changing the status, for [`status_change_allowed`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
@@ -251,8 +285,66 @@ pub fn status_change_allowed(
     }
 }
 
+/// Who may move a ticket from level `from` to `to`. Agents escalate one level at a time (L1 → L2 → L3 → L4),
+/// so each level sees the ticket before the next; managers (L4) and admins may move it straight to any higher
+/// level. Nobody escalates downwards or sideways.
+pub fn escalation_allowed(actor: crate::accounts::Role, from: Level, to: Level) -> Result<(), String> {
+    if to <= from {
+        return Err(format!("The ticket is already at {from}; escalate upwards."));
+    }
+    let next = match from {
+        Level::L1 => Level::L2,
+        Level::L2 => Level::L3,
+        Level::L3 | Level::L4 => Level::L4,
+    };
+    if to != next && !actor.is_manager() {
+        return Err(format!("Escalate one level at a time ({from} → {next}); only a manager moves a ticket further."));
+    }
+    Ok(())
+}
+
+/// The next level up, if any.
+pub fn level_above(level: Level) -> Option<Level> {
+    match level {
+        Level::L1 => Some(Level::L2),
+        Level::L2 => Some(Level::L3),
+        Level::L3 => Some(Level::L4),
+        Level::L4 => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn id_lists() {
+        assert_eq!(parse_id_list("3, 5,9,3"), Ok(vec![3, 5, 9]));
+        assert!(parse_id_list(" , ").is_err());
+        assert!(parse_id_list("3,x").unwrap_err().contains("\"x\""));
+        assert!(parse_id_list(&(1..=101).map(|i| i.to_string()).collect::<Vec<_>>().join(",")).is_err());
+    }
+
+    #[test]
+    fn escalation_rules() {
+        use crate::accounts::Role;
+        use Level::*;
+        let cases = [
+            (Role::Agent, L1, L2, true),
+            (Role::Agent, L1, L3, false),
+            (Role::Agent, L1, L4, false),
+            (Role::Agent, L3, L4, true),
+            (Role::Agent, L2, L2, false),
+            (Role::Agent, L3, L2, false),
+            (Role::Manager, L1, L4, true),
+            (Role::Admin, L1, L3, true),
+            (Role::Manager, L4, L4, false),
+        ];
+        for (actor, from, to, ok) in cases {
+            assert_eq!(escalation_allowed(actor, from, to).is_ok(), ok, "{actor:?} {from} → {to}");
+        }
+        assert!(escalation_allowed(Role::Agent, L1, L4).unwrap_err().contains("L1 → L2"));
+        assert_eq!((level_above(L1), level_above(L4)), (Some(L2), None));
+    }
+
     use super::*;
 
     #[test]

@@ -60,6 +60,38 @@ pub async fn create_ticket(
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::accounts::User;
+    use crate::tickets::TicketPatch;
+
+    fn blank(v: Option<String>) -> Option<String> {
+        v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+
+    /// The workspace's form fields as a PATCH, each bad one named.
+    pub fn patch_from_form(
+        user: &User,
+        version: i64,
+        status: Option<String>,
+        priority: Option<String>,
+        assignee: Option<String>,
+    ) -> Result<TicketPatch, AppError> {
+        let mut errors = crate::error::FieldErrors::default();
+        let status = blank(status).and_then(|v| v.parse().map_err(|m| errors.add("status", m)).ok());
+        let priority = blank(priority).and_then(|v| v.parse().map_err(|m| errors.add("priority", m)).ok());
+        let assignee_id = match blank(assignee).as_deref() {
+            None => None,
+            Some("me") => Some(Some(user.id)),
+            Some("none") => Some(None),
+            Some(raw) => match raw.parse::<i64>() {
+                Ok(id) => Some(Some(id)),
+                Err(_) => {
+                    errors.add("assignee", "Choose an agent.");
+                    None
+                }
+            },
+        };
+        errors.into_result()?;
+        Ok(TicketPatch { status, priority, assignee_id, version: Some(version) })
+    }
     use crate::db::{is_unique_violation, now};
     use crate::error::AppError;
     use crate::services::Services;
@@ -138,10 +170,119 @@ pub async fn get_ticket(id: i64) -> Result<(Ticket, Vec<Message>), AppError> {
     Ok((ticket, messages))
 }
 
+/// A public reply, or with `internal` ("true"/"on") an internal note only staff ever see.
 #[server(prefix = "/rpc", endpoint = "reply_ticket")]
-pub async fn reply_ticket(id: i64, body: String) -> Result<Message, AppError> {
+pub async fn reply_ticket(
+    id: i64,
+    body: String,
+    #[server(default)] internal: Option<String>,
+) -> Result<Message, AppError> {
     let (s, user) = caller().await?;
-    super::service::add_message(&s.db, &s.events, &user, id, &body, false).await
+    let internal = matches!(internal.as_deref(), Some("true" | "on" | "1"));
+    let message = super::service::add_message(&s.db, &s.events, &user, id, &body, internal).await?;
+    super::workspace::note_presence(&s.db, &user, id, false, false);
+    Ok(message)
+}
+
+/// The agents' queue (staff only); blank filters mean "any".
+#[server(prefix = "/rpc", endpoint = "ticket_queue")]
+pub async fn ticket_queue(
+    #[server(default)] view: Option<String>,
+    #[server(default)] tier: Option<String>,
+    #[server(default)] priority: Option<String>,
+    #[server(default)] level: Option<String>,
+    #[server(default)] status: Option<String>,
+    #[server(default)] q: Option<String>,
+) -> Result<super::queue::Queue, AppError> {
+    let (s, user) = caller().await?;
+    let filter = super::queue::QueueParams { view, tier, priority, level, status, q, limit: None }.validate()?;
+    super::queue::load(&s.db, &user, &filter).await
+}
+
+/// Everything the ticket page shows, in one request.
+#[server(prefix = "/rpc", endpoint = "ticket_workspace")]
+pub async fn ticket_workspace(id: i64) -> Result<super::workspace::Workspace, AppError> {
+    let (s, user) = caller().await?;
+    super::workspace::load(&s.db, &user, id).await
+}
+
+/// Staff change status, priority or assignee against the `version` they saw; blank fields stay as they are.
+/// `assignee`: a user id, `me`, or `none` to unassign.
+#[server(prefix = "/rpc", endpoint = "update_ticket")]
+pub async fn update_ticket(
+    id: i64,
+    version: i64,
+    #[server(default)] status: Option<String>,
+    #[server(default)] priority: Option<String>,
+    #[server(default)] assignee: Option<String>,
+) -> Result<Ticket, AppError> {
+    let (s, user) = caller().await?;
+    if !user.role.is_staff() {
+        return Err(AppError::forbidden());
+    }
+    let patch = ssr::patch_from_form(&user, version, status, priority, assignee)?;
+    super::service::update(&s.db, &s.events, &user, id, &patch).await
+}
+
+#[server(prefix = "/rpc", endpoint = "escalate_ticket")]
+pub async fn escalate_ticket(id: i64, to_level: String, reason: String) -> Result<Ticket, AppError> {
+    let (s, user) = caller().await?;
+    if !user.role.is_staff() {
+        return Err(AppError::forbidden());
+    }
+    let to = to_level.parse().map_err(|m: String| AppError::invalid_field("to_level", m))?;
+    super::service::escalate(&s.db, &s.events, &user, id, to, &reason).await
+}
+
+/// What a bulk action did to each selected ticket.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    pub changed: Vec<i64>,
+    /// (ticket id, why not)
+    pub failed: Vec<(i64, String)>,
+}
+
+/// Staff: one action on several queue rows. `ids`: comma-separated ticket ids (at most 100); `action`:
+/// `claim` or `status:<status>`. Each ticket changes in its own transaction; one refusal does not undo others.
+#[server(prefix = "/rpc", endpoint = "bulk_update_tickets")]
+pub async fn bulk_update_tickets(ids: String, action: String) -> Result<BulkOutcome, AppError> {
+    let (s, user) = caller().await?;
+    if !user.role.is_staff() {
+        return Err(AppError::forbidden());
+    }
+    let ids = super::parse_id_list(&ids).map_err(|m| AppError::invalid_field("ids", m))?;
+    let patch = match action.split_once(':') {
+        None if action == "claim" => super::TicketPatch { assignee_id: Some(Some(user.id)), ..Default::default() },
+        Some(("status", status)) => super::TicketPatch {
+            status: Some(status.parse().map_err(|m: String| AppError::invalid_field("action", m))?),
+            ..Default::default()
+        },
+        _ => return Err(AppError::invalid_field("action", "Choose claim or a status.")),
+    };
+    let mut outcome = BulkOutcome::default();
+    for id in ids {
+        match super::service::update(&s.db, &s.events, &user, id, &patch).await {
+            Ok(_) => outcome.changed.push(id),
+            Err(e) => outcome.failed.push((id, e.message)),
+        }
+    }
+    Ok(outcome)
+}
+
+/// The ticket page says "I am here" (and whether its reply box is being typed in) every few seconds and gets
+/// the other staff on the same ticket back. `leaving` is sent when the page closes.
+#[server(prefix = "/rpc", endpoint = "ticket_presence")]
+pub async fn ticket_presence(
+    id: i64,
+    #[server(default)] typing: bool,
+    #[server(default)] leaving: bool,
+) -> Result<Vec<super::workspace::Watcher>, AppError> {
+    let (s, user) = caller().await?;
+    if !user.role.is_staff() {
+        return Ok(Vec::new());
+    }
+    super::service::visible_row(&s.db, &user, id).await?;
+    Ok(super::workspace::note_presence(&s.db, &user, id, typing, leaving))
 }
 
 #[server(prefix = "/rpc", endpoint = "set_ticket_status")]

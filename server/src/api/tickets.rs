@@ -20,6 +20,36 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}", get(show).patch(update))
         .route("/tickets/{id}/messages", get(messages).post(reply))
         .route("/tickets/{id}/escalations", post(escalate))
+        .route("/tickets/{id}/history", get(history))
+        .route("/queue", get(queue))
+}
+
+/// Staff: the live queue (see `app::tickets::queue`).
+async fn queue(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(params): ApiQuery<app::tickets::queue::QueueParams>,
+) -> Result<Json<app::tickets::queue::Queue>, AppError> {
+    if !user.role.is_staff() {
+        return Err(AppError::forbidden());
+    }
+    let filter = params.validate()?;
+    Ok(Json(app::tickets::queue::load(&state.services.db, &user, &filter).await?))
+}
+
+/// Staff: every change of the ticket — who, when, what, from → to, why.
+async fn history(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    if !user.role.is_staff() {
+        return Err(AppError::forbidden());
+    }
+    let id = path_id(&id)?;
+    service::visible_row(&state.services.db, &user, id).await?;
+    let items = app::tickets::workspace::timeline(&state.services.db, id).await?;
+    Ok(Json(json!({ "items": items })))
 }
 
 async fn create(
@@ -91,12 +121,23 @@ async fn show(
     Ok(Json(service::get(&state.services.db, &user, path_id(&id)?).await?))
 }
 
+/// `If-Match: "7"` (or `version` in the body) refuses the change with 409 if the ticket moved on meanwhile.
 async fn update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-    ApiJson(patch): ApiJson<TicketPatch>,
+    headers: HeaderMap,
+    ApiJson(mut patch): ApiJson<TicketPatch>,
 ) -> Result<Json<app::tickets::Ticket>, AppError> {
+    if let Some(raw) = headers.get(http::header::IF_MATCH) {
+        let version = raw
+            .to_str()
+            .ok()
+            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|v| v.parse::<i64>().ok())
+            .ok_or_else(|| AppError::invalid_field("If-Match", "Send the ticket's version, e.g. \"7\"."))?;
+        patch.version = Some(version);
+    }
     let s = &state.services;
     Ok(Json(service::update(&s.db, &s.events, &user, path_id(&id)?, &patch).await?))
 }
