@@ -60,6 +60,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
         ],
         Some(Role::Agent) => vec![
             link("/", "Home"),
+            link("/queue", "Queue"),
             link("/tickets", "Tickets"),
             link("/calls", "Calls"),
             link("/features", "Features"),
@@ -68,6 +69,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
         ],
         Some(Role::Manager | Role::Admin) => vec![
             link("/", "Home"),
+            link("/queue", "Queue"),
             link("/tickets", "Tickets"),
             link("/calls", "Calls"),
             link("/features", "Features"),
@@ -231,12 +233,12 @@ pub fn NotFound() -> impl IntoView {
 
 /// Shown instead of a page that needs a different role.
 #[component]
-pub fn Forbidden() -> impl IntoView {
+pub fn Forbidden(#[prop(default = "managers")] for_whom: &'static str) -> impl IntoView {
     set_status(403);
     view! {
         <section class="page narrow" data-testid="forbidden">
             <h1>"Not available to you"</h1>
-            <p>"This page is for managers. If you need access, ask your support manager."</p>
+            <p>"This page is for " {for_whom} ". If you need access, ask your support manager."</p>
             <p><A href="/">"Go to the home page"</A></p>
         </section>
     }
@@ -259,17 +261,24 @@ pub fn SignInRequired() -> impl IntoView {
 
 /// Renders `children` for the signed-in user, or the right refusal.
 #[component]
-pub fn RequireUser(#[prop(default = false)] manager: bool, children: ChildrenFn) -> impl IntoView {
+pub fn RequireUser(
+    #[prop(default = false)] manager: bool,
+    /// Agents and managers only.
+    #[prop(default = false)]
+    staff: bool,
+    children: ChildrenFn,
+) -> impl IntoView {
     let auth = use_auth();
     let children = StoredValue::new(children);
     view! {
         <Suspense fallback=|| view! { <p class="page loading" aria-live="polite">"Loading…"</p> }>
             {move || {
                 auth.user.get().map(|result| match result {
-                    Ok(Some(user)) if !manager || user.role.is_manager() => {
+                    Ok(Some(user)) if (!manager || user.role.is_manager()) && (!staff || user.role.is_staff()) => {
                         provide_context(user);
                         children.with_value(|c| c()).into_any()
                     }
+                    Ok(Some(_)) if staff => view! { <Forbidden for_whom="support staff"/> }.into_any(),
                     Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
                     Ok(None) => view! { <SignInRequired/> }.into_any(),
                     Err(e) => view! { <p class="page error" role="alert">{e.message}</p> }.into_any(),

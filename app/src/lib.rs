@@ -103,9 +103,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=accounts::pages::UsersPage/>
                     <Route path=path!("/admin/sla") view=settings::SlaSettingsPage/>
                     <Route path=path!("/notifications") view=notify::pages::NotificationsPage/>
+                    <Route path=path!("/queue") view=tickets::queue_page::QueuePage/>
                     <Route path=path!("/tickets") view=tickets::pages::TicketsPage/>
                     <Route path=path!("/tickets/new") view=tickets::pages::NewTicketPage/>
-                    <Route path=path!("/tickets/:id") view=tickets::pages::TicketPage/>
+                    <Route path=path!("/tickets/:id") view=tickets::ticket_page::TicketPage/>
                     <Route path=path!("/features") view=features::pages::FeaturesPage/>
                     <Route path=path!("/features/new") view=features::pages::NewFeaturePage/>
                     <Route path=path!("/features/:id") view=features::pages::FeaturePage/>

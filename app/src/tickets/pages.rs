@@ -1,8 +1,8 @@
-//! Ticket pages: open a ticket (with the SLA promise shown up front), my
-//! tickets, and one ticket with live SLA countdowns and its conversation.
+//! Ticket pages: open a ticket (with the SLA promise shown up front) and the list of tickets, with live SLA
+//! countdowns. One ticket's page is in `ticket_page`.
 
-use super::server_fns::{CreateTicket, ReplyTicket, SetTicketStatus};
-use super::{priority_meaning, Category, Priority, SlaClock, SlaState, Status, Ticket};
+use super::server_fns::CreateTicket;
+use super::{priority_meaning, Category, Priority, SlaClock, SlaState, Ticket};
 use crate::layout::RequireUser;
 use crate::live::{use_live_version, use_now};
 use crate::time::When;
@@ -10,7 +10,7 @@ use crate::ui::{action_error, field_error, EmptyState, Field, FormError, SubmitB
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
 fn state_label(state: SlaState) -> &'static str {
     match state {
@@ -224,118 +224,5 @@ fn NewTicketForm() -> impl IntoView {
             </div>
             <SubmitButton label="Open ticket" busy_label="Opening…" pending=create.pending()/>
         </ActionForm>
-    }
-}
-
-#[component]
-pub fn TicketPage() -> impl IntoView {
-    view! {
-        <section class="page">
-            <RequireUser>
-                <TicketDetail/>
-            </RequireUser>
-        </section>
-    }
-}
-
-#[component]
-fn TicketDetail() -> impl IntoView {
-    let viewer = expect_context::<crate::accounts::User>();
-    let viewer_is_staff = viewer.role.is_staff();
-    let viewer_books_calls = !viewer_is_staff && viewer.tier == Some(crate::accounts::Tier::Platinum);
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
-    let live = use_live_version();
-    let reply = ServerAction::<ReplyTicket>::new();
-    let set_status = ServerAction::<SetTicketStatus>::new();
-    let convert = ServerAction::<crate::features::server_fns::TicketToFeature>::new();
-    // One resource for the whole page (the ticket, its messages and the feature request it became): a second
-    // resource in a nested Transition would render differently on the server and in the browser.
-    let ticket = Resource::new(
-        move || (id(), live.get(), reply.version().get(), set_status.version().get(), convert.version().get()),
-        |(id, ..)| async move {
-            let (t, messages) = super::server_fns::get_ticket(id).await?;
-            let feature = crate::features::server_fns::ticket_feature(id).await.ok().flatten();
-            Ok::<_, crate::error::AppError>((t, messages, feature))
-        },
-    );
-    let reply_error = action_error(reply);
-    let status_error = action_error(set_status);
-    view! {
-        <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Loading ticket…"</p> }>
-            {move || ticket.get().map(|result| match result {
-                Err(e) if e.status == 404 => view! { <crate::layout::NotFound/> }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                Ok((t, messages, feature)) => {
-                    let id = t.id;
-                    let can_reopen = t.status == Status::Resolved;
-                    let can_resolve = !t.status.is_done();
-                    view! {
-                        <Title text=t.subject.clone()/>
-                        <p><A href="/tickets">"← All tickets"</A></p>
-                        <h1 data-testid="ticket-subject">{t.subject.clone()}</h1>
-                        <p class="ticket-meta">
-                            <span class=format!("priority-chip {}", t.priority.as_str().to_lowercase())>{t.priority.as_str()}</span>
-                            <span data-testid="ticket-status">{t.status.label()}</span>
-                            <span class="muted">"#" {t.id} " · opened " <When rfc3339=t.created_at.clone()/></span>
-                        </p>
-                        <div class="clocks panel">
-                            <ClockView label="First response" clock=t.sla.first_response.clone()/>
-                            <ClockView label="Resolution" clock=t.sla.resolution.clone()/>
-                        </div>
-                        {(viewer_books_calls && !t.status.is_done()).then(|| view! {
-                            <p><A href=format!("/calls/book?ticket={id}") attr:class="button" attr:data-testid="book-call-for-ticket">"Book a call about this ticket"</A></p>
-                        })}
-                        <crate::features::pages::TicketFeature ticket_id=id staff=viewer_is_staff linked=feature convert=convert
-                            convertible=crate::features::ticket_convertible(t.priority, t.category)/>
-                        <h2>"Conversation"</h2>
-                        <ol class="conversation" data-testid="conversation">
-                            <li class="message from-customer">
-                                <p class="message-head"><strong>{if viewer_is_staff { "The customer wrote" } else { "You wrote" }}</strong></p>
-                                <p class="message-body">{t.body.clone()}</p>
-                            </li>
-                            {messages.into_iter().map(|m| view! {
-                                <li class="message" class:from-staff=m.from_staff class:internal=m.internal>
-                                    <p class="message-head">
-                                        <strong>{m.author_name.clone()}</strong>
-                                        {m.from_staff.then_some(view! { <span class="role-chip">"Support"</span> })}
-                                        <span class="muted"><When rfc3339=m.created_at.clone()/></span>
-                                    </p>
-                                    <p class="message-body">{m.body.clone()}</p>
-                                </li>
-                            }).collect_view()}
-                        </ol>
-                        {(!t.status.is_done() || t.status == Status::Resolved).then(|| view! {
-                            <ActionForm action=reply attr:class="stack reply-form" attr:novalidate=true>
-                                <input type="hidden" name="id" value=id/>
-                                <div class="field" class:has-error=move || field_error(reply_error, "body").get().is_some()>
-                                    <label for="reply-body">"Reply"</label>
-                                    <textarea id="reply-body" name="body" rows="4" maxlength="20000" aria-describedby="reply-error"></textarea>
-                                    <p class="field-error" id="reply-error" aria-live="polite">{move || field_error(reply_error, "body").get()}</p>
-                                </div>
-                                <SubmitButton label="Send reply" busy_label="Sending…" pending=reply.pending()/>
-                            </ActionForm>
-                        })}
-                        <div class="actions">
-                            {can_resolve.then(|| view! {
-                                <ActionForm action=set_status attr:class="inline-form">
-                                    <input type="hidden" name="id" value=id/>
-                                    <input type="hidden" name="status" value="resolved"/>
-                                    <button type="submit" class="button">"Mark resolved"</button>
-                                </ActionForm>
-                            })}
-                            {can_reopen.then(|| view! {
-                                <ActionForm action=set_status attr:class="inline-form">
-                                    <input type="hidden" name="id" value=id/>
-                                    <input type="hidden" name="status" value="open"/>
-                                    <button type="submit" class="button">"Reopen"</button>
-                                </ActionForm>
-                            })}
-                        </div>
-                        <FormError error=status_error/>
-                    }.into_any()
-                }
-            })}
-        </Transition>
     }
 }
