@@ -62,6 +62,7 @@ pub async fn seed(db: &Db) -> Result<usize, String> {
     let created = seed_users(db).await?;
     seed_tickets(db).await?;
     seed_features(db).await?;
+    seed_queue(db).await?;
     seed_calls(db).await?;
     Ok(created)
 }
@@ -230,6 +231,120 @@ async fn seed_tickets(db: &Db) -> Result<(), String> {
     .map_err(fail)?;
     let resolved = TicketPatch { status: Some(Status::Resolved), ..Default::default() };
     tickets::update(db, &bus, &general, question.id, &resolved).await.map_err(fail)?;
+    // The platinum customer's webhook ticket is the L1 agent's; the API one the L2 agent's.
+    for (agent, id) in [(&l1, webhooks.id), (&l2, api.id)] {
+        let claim = TicketPatch { assignee_id: Some(Some(agent.id)), ..Default::default() };
+        tickets::update(db, &bus, agent, id, &claim).await.map_err(fail)?;
+    }
+    tickets::refresh_deadlines(db).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// More running tickets from the community, so the agents' queue has every view populated: claimed and
+/// unclaimed, at risk and breached, on hold, with internal notes. Backdated, then the stored deadlines are
+/// worked out again.
+async fn seed_queue(db: &Db) -> Result<(), String> {
+    const MARKER: &str = "Scheduled posts publish twice";
+    let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE subject = $1")
+        .bind(MARKER)
+        .fetch_one(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    if done > 0 {
+        return Ok(());
+    }
+    let bus = EventBus::new();
+    let fail = |e: app::error::AppError| format!("demo queue: {}", e.message);
+    let l1 = demo_user(db, "l1@demo.supportal.test").await?;
+    let l2 = demo_user(db, "l2@demo.supportal.test").await?;
+    let ada = demo_user(db, COMMUNITY[0].0).await?;
+    let ben = demo_user(db, COMMUNITY[1].0).await?;
+    let cleo = demo_user(db, COMMUNITY[2].0).await?;
+    let dev = demo_user(db, COMMUNITY[3].0).await?;
+    // (customer, subject, body, priority, category, minutes ago, assignee, status, internal note)
+    type Row<'a> =
+        (&'a User, &'a str, &'a str, &'a str, &'a str, i64, Option<&'a User>, Option<Status>, Option<&'a str>);
+    let rows: [Row; 6] = [
+        (&ada, MARKER, "Every scheduled post goes out twice since Monday.", "P2", "bug", 5 * 60, None, None, None),
+        (
+            &dev,
+            "SSO setup guidance",
+            "We want to sign in with our Okta; where do we start?",
+            "P4",
+            "question",
+            20,
+            None,
+            None,
+            None,
+        ),
+        (
+            &ben,
+            "Login emails arrive late",
+            "The sign-in link takes 10 minutes to arrive.",
+            "P3",
+            "bug",
+            2 * 60,
+            Some(&l1),
+            None,
+            Some("Mail provider shows a queue backlog; checking with them before we answer."),
+        ),
+        (
+            &cleo,
+            "Data import stopped halfway",
+            "The CSV import stopped at row 4,000.",
+            "P3",
+            "bug",
+            26 * 60,
+            Some(&l2),
+            Some(Status::OnHold),
+            Some("Waiting on the storage fix in tonight's release."),
+        ),
+        (
+            &dev,
+            "Rate limit hit by our dashboard",
+            "Our dashboard gets 429s every few minutes.",
+            "P2",
+            "integration",
+            3 * 60 + 20,
+            Some(&l1),
+            None,
+            None,
+        ),
+        (
+            &ben,
+            "Invoice shows the wrong company name",
+            "The November invoice has our old name.",
+            "P4",
+            "account",
+            30,
+            None,
+            None,
+            None,
+        ),
+    ];
+    for (customer, subject, body, priority, category, minutes, assignee, status, note) in rows {
+        let input = NewTicketInput {
+            subject: subject.into(),
+            body: body.into(),
+            priority: priority.into(),
+            category: Some(category.into()),
+        };
+        let ticket = tickets::create(db, &bus, customer, input.validate().map_err(fail)?).await.map_err(fail)?;
+        sqlx::query("UPDATE tickets SET created_at = created_at - $1, updated_at = updated_at - $1 WHERE id = $2")
+            .bind(minutes * 60)
+            .bind(ticket.id)
+            .execute(&db.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(agent) = assignee {
+            let claim = TicketPatch { assignee_id: Some(Some(agent.id)), status, ..Default::default() };
+            tickets::update(db, &bus, agent, ticket.id, &claim).await.map_err(fail)?;
+            if let Some(note) = note {
+                tickets::add_message(db, &bus, agent, ticket.id, note, true).await.map_err(fail)?;
+            }
+        }
+    }
+    tickets::refresh_deadlines(db).await.map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -572,9 +687,10 @@ async fn seed_calls(db: &Db) -> Result<(), String> {
     };
     insert_call(db, &held, at).await?;
     if let Some(ticket_id) = webhooks {
+        let context = app::tickets::clocks::SlaContext::load(db).await.map_err(|e| e.to_string())?;
         let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
         let text = format!("Call held on {} (30 min): {notes}", app::time::eastern_label(held.start));
-        tickets::record_call_held(&mut tx, ticket_id, &l2, &text, held.start + 30 * 60)
+        tickets::record_call_held(&mut tx, &context, ticket_id, &l2, &text, held.start + 30 * 60)
             .await
             .map_err(|e| format!("demo call notes: {e}"))?;
         tx.commit().await.map_err(|e| e.to_string())?;
