@@ -77,6 +77,8 @@ async fn openapi_describes_the_api(app: TestApp) {
         "/tickets/{id}",
         "/tickets/{id}/messages",
         "/tickets/{id}/escalations",
+        "/tickets/{id}/history",
+        "/queue",
         "/events",
         "/sla/policies",
         "/sla/preview",

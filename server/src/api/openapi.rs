@@ -52,10 +52,13 @@ fn ticket_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) 
             "get": { "summary": "One ticket (owner or staff; others get 404)", "security": secured(), "parameters": [id],
                 "responses": { "200": ok("The ticket", ticket_ref()), "404": { "$ref": "#/components/responses/NotFound" } } },
             "patch": {
-                "summary": "Staff: status, priority, assignee. Owner: resolve, or reopen within 7 days", "security": secured(), "parameters": [id],
+                "summary": "Staff: status, priority, assignee. Owner: resolve, or reopen within 7 days. With `version` (or an `If-Match: \"7\"` header) the change is refused with 409 `ticket_changed` if the ticket changed since", "security": secured(),
+                "parameters": [id, { "name": "If-Match", "in": "header", "schema": { "type": "string" }, "description": "The ticket's `version` the change was made against" }],
                 "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "properties": {
-                    "status": { "type": "string" }, "priority": { "type": "string" }, "assignee_id": { "type": "integer", "nullable": true } } })),
+                    "status": { "type": "string" }, "priority": { "type": "string" }, "assignee_id": { "type": "integer", "nullable": true },
+                    "version": { "type": "integer" } } })),
                 "responses": { "200": ok("The updated ticket", ticket_ref()), "403": { "$ref": "#/components/responses/Forbidden" },
+                    "409": { "$ref": "#/components/responses/Conflict" },
                     "404": { "$ref": "#/components/responses/NotFound" }, "422": { "$ref": "#/components/responses/Invalid" } }
             }
         },
@@ -67,10 +70,29 @@ fn ticket_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) 
                 "responses": { "201": ok("The message", json!({ "$ref": "#/components/schemas/Message" })), "409": { "$ref": "#/components/responses/Conflict" } } }
         },
         "/tickets/{id}/escalations": { "post": {
-            "summary": "Staff: move the ticket up a level, with a reason", "security": secured(), "parameters": [id],
+            "summary": "Staff: move the ticket up a level, with a reason. Agents go one level at a time (L1 → L2 → L3 → L4); managers may go further. The ticket is unassigned so the next level picks it up", "security": secured(), "parameters": [id],
             "requestBody": json_body(json!({ "type": "object", "required": ["to_level", "reason"], "properties": {
                 "to_level": { "type": "string", "enum": ["L2", "L3", "L4"] }, "reason": { "type": "string" } } })),
-            "responses": { "201": ok("The ticket", ticket_ref()), "422": { "$ref": "#/components/responses/Invalid" } }
+            "responses": { "201": ok("The ticket", ticket_ref()), "403": { "$ref": "#/components/responses/Forbidden" },
+                "409": { "$ref": "#/components/responses/Conflict" }, "422": { "$ref": "#/components/responses/Invalid" } }
+        } },
+        "/tickets/{id}/history": { "get": {
+            "summary": "Staff: the timeline, oldest first: `{items: [{at, actor, kind, from, to, reason, summary}]}` (actor null: the system)", "security": secured(), "parameters": [id],
+            "responses": { "200": { "description": "The ticket's changes" }, "403": { "$ref": "#/components/responses/Forbidden" }, "404": { "$ref": "#/components/responses/NotFound" } }
+        } },
+        "/queue": { "get": {
+            "summary": "Staff: running tickets by next SLA deadline (`sla_next_due`), with the count of each view under the same filters", "security": secured(),
+            "parameters": [
+                { "name": "view", "in": "query", "schema": { "type": "string", "enum": ["all", "unassigned", "mine", "at_risk"] } },
+                { "name": "tier", "in": "query", "schema": { "type": "string", "enum": ["platinum", "general"] } },
+                { "name": "priority", "in": "query", "schema": { "type": "string", "enum": ["P1", "P2", "P3", "P4"] } },
+                { "name": "level", "in": "query", "schema": { "type": "string", "enum": ["L1", "L2", "L3", "L4"] } },
+                { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["new", "open", "pending_customer", "on_hold"] } },
+                { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Words in subject or description, or #number" },
+                { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200, "default": 50 } }
+            ],
+            "responses": { "200": { "description": "`{view, counts: {unassigned, mine, at_risk, all}, tickets: [Ticket + requester_name, assignee_name]}`" },
+                "403": { "$ref": "#/components/responses/Forbidden" }, "422": { "$ref": "#/components/responses/Invalid" } }
         } },
         "/events": { "get": {
             "summary": "Server-Sent Events of what you may see; resume with Last-Event-ID (header or ?last_event_id=)", "security": secured(),
