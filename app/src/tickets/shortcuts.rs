@@ -29,11 +29,19 @@ pub fn use_shortcuts(on_key: impl Fn(String) + 'static) {
             if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.default_prevented() {
                 return;
             }
-            let in_field = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok()).is_some_and(|el| {
-                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                    || el.get_attribute("contenteditable").is_some()
-            });
+            let tag = ev
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+                .map(|el| (el.tag_name(), el.get_attribute("contenteditable").is_some()));
+            let in_field = tag
+                .as_ref()
+                .is_some_and(|(tag, editable)| *editable || matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
             let key = ev.key();
+            // Enter on a link or button does what it says; ours only acts on the page itself.
+            if key == "Enter" && tag.as_ref().is_some_and(|(tag, _)| matches!(tag.as_str(), "A" | "BUTTON" | "SUMMARY"))
+            {
+                return;
+            }
             if in_field {
                 // Escape leaves the field, so shortcuts work again.
                 if key == "Escape" {
