@@ -106,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets") view=tickets::pages::TicketsPage/>
                     <Route path=path!("/tickets/new") view=tickets::pages::NewTicketPage/>
                     <Route path=path!("/tickets/:id") view=tickets::pages::TicketPage/>
+                    <Route path=path!("/tickets/:id/survey") view=tickets::survey::SurveyPage/>
                     <Route path=path!("/features") view=features::pages::FeaturesPage/>
                     <Route path=path!("/features/new") view=features::pages::NewFeaturePage/>
                     <Route path=path!("/features/:id") view=features::pages::FeaturePage/>

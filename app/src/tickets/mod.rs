@@ -15,6 +15,7 @@ pub mod pages;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod survey;
 
 crate::text_enum!(Status {
     New => "new",
