@@ -12,6 +12,7 @@ pub mod features;
 pub mod home;
 pub mod layout;
 pub mod live;
+pub mod metrics;
 pub mod notify;
 pub mod settings;
 pub mod sla;
@@ -102,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=accounts::pages::AccountPage/>
                     <Route path=path!("/admin/users") view=accounts::pages::UsersPage/>
                     <Route path=path!("/admin/sla") view=settings::SlaSettingsPage/>
+                    <Route path=path!("/admin/metrics") view=metrics::pages::MetricsPage/>
                     <Route path=path!("/notifications") view=notify::pages::NotificationsPage/>
                     <Route path=path!("/tickets") view=tickets::pages::TicketsPage/>
                     <Route path=path!("/tickets/new") view=tickets::pages::NewTicketPage/>
