@@ -76,6 +76,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
             link("/roadmap", "Roadmap"),
             link("/admin/users", "Users"),
             link("/admin/sla", "SLA"),
+            link("/admin/metrics", "Metrics"),
             link("/account", "Account"),
         ],
     }

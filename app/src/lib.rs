@@ -12,6 +12,7 @@ pub mod features;
 pub mod home;
 pub mod layout;
 pub mod live;
+pub mod metrics;
 pub mod notify;
 pub mod settings;
 pub mod sla;
@@ -102,11 +103,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=accounts::pages::AccountPage/>
                     <Route path=path!("/admin/users") view=accounts::pages::UsersPage/>
                     <Route path=path!("/admin/sla") view=settings::SlaSettingsPage/>
+                    <Route path=path!("/admin/metrics") view=metrics::pages::MetricsPage/>
                     <Route path=path!("/notifications") view=notify::pages::NotificationsPage/>
                     <Route path=path!("/queue") view=tickets::queue_page::QueuePage/>
                     <Route path=path!("/tickets") view=tickets::pages::TicketsPage/>
                     <Route path=path!("/tickets/new") view=tickets::pages::NewTicketPage/>
                     <Route path=path!("/tickets/:id") view=tickets::ticket_page::TicketPage/>
+                    <Route path=path!("/tickets/:id/survey") view=tickets::survey::SurveyPage/>
                     <Route path=path!("/features") view=features::pages::FeaturesPage/>
                     <Route path=path!("/features/new") view=features::pages::NewFeaturePage/>
                     <Route path=path!("/features/:id") view=features::pages::FeaturePage/>

@@ -20,6 +20,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "ticket.updated",
     "ticket.message",
     "ticket.escalated",
+    "ticket.survey",
     "sla.at_risk",
     "sla.breached",
     "feature.created",

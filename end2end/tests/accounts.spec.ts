@@ -76,7 +76,7 @@ test.describe('accounts', () => {
     expect(await nav.linkNames()).toEqual(['Home', 'Sign in', 'Create account']);
 
     await signInAs(page, demo.manager);
-    expect(await nav.linkNames()).toEqual(['Home', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Users', 'SLA', 'Account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Users', 'SLA', 'Metrics', 'Account']);
   });
 });
 

@@ -61,6 +61,7 @@ pub fn demo_users() -> Vec<DemoUser> {
 pub async fn seed(db: &Db) -> Result<usize, String> {
     let created = seed_users(db).await?;
     seed_tickets(db).await?;
+    crate::demo_metrics::seed(db).await?;
     seed_features(db).await?;
     seed_queue(db).await?;
     seed_calls(db).await?;

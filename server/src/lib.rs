@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod demo;
+pub mod demo_metrics;
 pub mod guard;
 pub mod metrics;
 

@@ -18,6 +18,7 @@ pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod shortcuts;
+pub mod survey;
 pub mod ticket_page;
 pub mod workspace;
 

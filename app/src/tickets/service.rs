@@ -12,7 +12,7 @@ use crate::notify;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-pub(super) const TICKET_COLUMNS: &str =
+pub(crate) const TICKET_COLUMNS: &str =
     "id, subject, body, priority, category, status, tier, requester_id, assignee_id, level, \
      created_at, updated_at, first_response_at, resolved_at, version, sla_next_due, sla_at_risk_from";
 
@@ -39,7 +39,7 @@ pub struct TicketRow {
     pub sla_at_risk_from: i64,
 }
 
-pub(super) fn ticket_from_row(row: &AnyRow) -> Result<TicketRow, sqlx::Error> {
+pub(crate) fn ticket_from_row(row: &AnyRow) -> Result<TicketRow, sqlx::Error> {
     Ok(TicketRow {
         id: row.try_get("id")?,
         subject: row.try_get("subject")?,
@@ -64,7 +64,7 @@ pub(super) fn ticket_from_row(row: &AnyRow) -> Result<TicketRow, sqlx::Error> {
 /// Pause intervals (reason, start, end) of the resolution clock, per ticket.
 pub type Pauses = Vec<(String, i64, Option<i64>)>;
 
-pub(super) async fn pauses_for(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, Pauses>, sqlx::Error> {
+pub(crate) async fn pauses_for(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, Pauses>, sqlx::Error> {
     let mut map: std::collections::HashMap<i64, Pauses> = std::collections::HashMap::new();
     if ids.is_empty() {
         return Ok(map);

@@ -220,6 +220,7 @@ fn Conversation(
         })}
         <crate::features::pages::TicketFeature ticket_id=id staff linked=w.feature convert
             convertible=crate::features::ticket_convertible(t.priority, t.category)/>
+        <super::survey::SurveyPanel ticket_id=id state=w.survey/>
         <h2>"Conversation"</h2>
         <ol class="conversation" data-testid="conversation">
             <li class="message from-customer">

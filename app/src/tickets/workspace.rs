@@ -96,6 +96,8 @@ pub struct Workspace {
     pub messages: Vec<Message>,
     pub feature: Option<crate::features::Feature>,
     pub staff: Option<StaffPanel>,
+    /// The satisfaction survey: asked of the requester once per resolution; answers shown to them and staff.
+    pub survey: super::survey::SurveyState,
 }
 
 /// Someone else on the same ticket page.
@@ -266,11 +268,14 @@ mod ssr {
 
     /// The workspace as `user` may see it: customers get their own ticket's public conversation only.
     pub async fn load(db: &Db, user: &User, id: i64) -> AppResult<Workspace> {
-        let ticket = service::get(db, user, id).await?;
+        let row = service::visible_row(db, user, id).await?;
+        let survey = super::super::survey::state(db, user, &row).await?;
+        let ticket =
+            service::present(db, vec![row], now()).await?.pop().ok_or_else(crate::error::AppError::not_found)?;
         let messages = service::messages(db, user, id).await?;
         let feature = crate::features::service::for_ticket(db, user, id).await.ok().flatten();
         let staff = if user.role.is_staff() { Some(staff_panel(db, &ticket).await?) } else { None };
-        Ok(Workspace { ticket, messages, feature, staff })
+        Ok(Workspace { ticket, messages, feature, staff, survey })
     }
 
     // ---- who else is on the ticket ----------------------------------------------------------------------------

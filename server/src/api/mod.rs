@@ -7,6 +7,7 @@ pub mod features;
 pub mod idempotency;
 pub mod notifications;
 pub mod openapi;
+pub mod reports;
 pub mod sla;
 pub mod tickets;
 
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(sla::router())
         .merge(notifications::router())
+        .merge(reports::router())
         .route("/openapi.json", axum::routing::get(openapi::spec))
         .fallback(|| async { AppError::not_found() })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

@@ -96,7 +96,7 @@ fn ticket_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) 
         } },
         "/events": { "get": {
             "summary": "Server-Sent Events of what you may see; resume with Last-Event-ID (header or ?last_event_id=)", "security": secured(),
-            "responses": { "200": { "description": "text/event-stream: `id`, `event` (ticket.created, ticket.updated, ticket.message, ticket.escalated, sla.at_risk, sla.breached, feature.created, feature.updated, feature.voted, feature.commented, booking.created, booking.cancelled, booking.rescheduled, booking.done, booking.updated, call.message, notification.created, notification.read) and JSON `data`" } }
+            "responses": { "200": { "description": "text/event-stream: `id`, `event` (ticket.created, ticket.updated, ticket.message, ticket.escalated, ticket.survey, sla.at_risk, sla.breached, feature.created, feature.updated, feature.voted, feature.commented, booking.created, booking.cancelled, booking.rescheduled, booking.done, booking.updated, call.message, notification.created, notification.read) and JSON `data`" } }
         } },
         "/sla/policies": {
             "get": { "summary": "The SLA policy table", "security": secured(), "responses": { "200": { "description": "`{items: [Policy]}`" } } },
@@ -314,6 +314,77 @@ fn user_ref() -> Value {
     json!({ "$ref": "#/components/schemas/User" })
 }
 
+/// Satisfaction surveys, the managers' summary and the CSV export.
+fn report_paths(id: &Value, idempotency: &Value) -> Value {
+    let r = |name: &str| json!({ "$ref": format!("#/components/responses/{name}") });
+    let date = |name: &str, description: &str| json!({ "name": name, "in": "query", "schema": { "type": "string", "format": "date" }, "description": description });
+    let answer = json!({ "type": "object", "properties": {
+        "rating": { "type": "string", "enum": ["good", "bad"] }, "comment": { "type": "string", "nullable": true },
+        "created_at": { "type": "string", "format": "date-time" },
+        "resolved_at": { "type": "string", "format": "date-time", "description": "The resolution this answers" } } });
+    let compliance = json!({ "type": "object", "properties": { "met": { "type": "integer" }, "breached": { "type": "integer" },
+        "compliance": { "type": "number", "nullable": true, "description": "met / (met + breached); null without outcomes" } } });
+    let rate = json!({ "type": "object", "properties": { "good": { "type": "integer" }, "bad": { "type": "integer" },
+        "rate": { "type": "number", "nullable": true } } });
+    json!({
+        "/tickets/{id}/satisfaction": {
+            "post": {
+                "summary": "The requester rates the current resolution once (a reopened and re-resolved ticket asks again)",
+                "security": secured(), "parameters": [id, idempotency],
+                "requestBody": json_body(json!({ "type": "object", "required": ["rating"], "additionalProperties": false, "properties": {
+                    "rating": { "type": "string", "enum": ["good", "bad"] }, "comment": { "type": "string", "maxLength": 2000 } } })),
+                "responses": { "201": ok("The answer", answer.clone()), "403": r("Forbidden"), "404": r("NotFound"),
+                    "409": { "description": "`not_resolved` or `already_answered`", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                    "422": r("Invalid") }
+            },
+            "get": {
+                "summary": "The survey as you see it: whether you may answer now, and past answers (requester and staff)",
+                "security": secured(), "parameters": [id],
+                "responses": { "200": ok("`{can_answer, answers}`, answers newest first", json!({ "type": "object", "properties": {
+                    "can_answer": { "type": "boolean" }, "answers": { "type": "array", "items": answer } } })), "404": r("NotFound") }
+            }
+        },
+        "/sla/summary": { "get": {
+            "summary": "Managers: open tickets by priority, SLA compliance per clock, median first response, satisfaction, tickets per day, agents, today's calls. The window is the last `days` Eastern calendar days up to now",
+            "security": secured(),
+            "parameters": [{ "name": "days", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 365, "default": 30 } }],
+            "responses": {
+                "200": ok("The summary", json!({ "type": "object", "properties": {
+                    "days": { "type": "integer" }, "generated_at": { "type": "string", "format": "date-time" },
+                    "window_start": { "type": "string", "format": "date-time" },
+                    "open_by_priority": { "type": "object", "properties": { "P1": { "type": "integer" }, "P2": { "type": "integer" }, "P3": { "type": "integer" }, "P4": { "type": "integer" } } },
+                    "first_response": compliance.clone(), "resolution": compliance.clone(), "both_targets": compliance,
+                    "compliance_target": { "type": "number" },
+                    "median_first_response_seconds": { "type": "integer", "nullable": true },
+                    "satisfaction": { "type": "object", "properties": { "good": { "type": "integer" }, "bad": { "type": "integer" },
+                        "rate": { "type": "number", "nullable": true }, "target": { "type": "number" }, "sla_met": rate.clone(), "sla_breached": rate } },
+                    "per_day": { "type": "array", "items": { "type": "object", "properties": {
+                        "date": { "type": "string", "format": "date" }, "created": { "type": "integer" }, "resolved": { "type": "integer" } } } },
+                    "agents": { "type": "array", "items": { "type": "object", "properties": {
+                        "id": { "type": "integer" }, "name": { "type": "string" }, "level": { "type": "string", "nullable": true },
+                        "open_assigned": { "type": "integer" }, "resolved": { "type": "integer" }, "replies": { "type": "integer" },
+                        "survey_good": { "type": "integer" }, "survey_total": { "type": "integer" } } } },
+                    "calls_today": { "type": "array", "items": { "type": "object", "properties": {
+                        "id": { "type": "integer" }, "start": { "type": "string", "format": "date-time" }, "duration_minutes": { "type": "integer" },
+                        "platform": { "type": "string" }, "status": { "type": "string" }, "topic": { "type": "string" },
+                        "agent_id": { "type": "integer" }, "agent_name": { "type": "string" },
+                        "customer_id": { "type": "integer" }, "customer_name": { "type": "string" } } } } } })),
+                "403": r("Forbidden"), "422": r("Invalid")
+            }
+        } },
+        "/tickets/export.csv": { "get": {
+            "summary": "Managers: CSV of the tickets created on the Eastern days from..=to (default the last 30 days; at most 366). Cells that a spreadsheet would run as formulas start with '",
+            "security": secured(),
+            "parameters": [date("from", "YYYY-MM-DD, inclusive"), date("to", "YYYY-MM-DD, inclusive (default today)")],
+            "responses": {
+                "200": { "description": "`text/csv; charset=utf-8`, as an attachment `tickets-FROM-to-TO.csv`: id, created_at, subject, category, priority, tier, status, level, requester_email, assignee, first_response_at, first_response_sla, resolved_at, resolution_sla, satisfaction",
+                    "content": { "text/csv": { "schema": { "type": "string" } } } },
+                "403": r("Forbidden"), "422": r("Invalid")
+            }
+        } }
+    })
+}
+
 pub fn document() -> Value {
     let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 } });
     let limit = json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200, "default": 50 } });
@@ -322,6 +393,7 @@ pub fn document() -> Value {
     let more_paths = ticket_paths(&id, &limit, &cursor, &idempotency);
     let feature_paths = feature_paths(&id, &limit, &cursor, &idempotency);
     let booking_paths = booking_paths(&id, &limit, &cursor, &idempotency);
+    let report_paths = report_paths(&id, &idempotency);
     let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
@@ -554,6 +626,9 @@ pub fn document() -> Value {
         paths.extend(more);
     }
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), booking_paths) {
+        paths.extend(more);
+    }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), report_paths) {
         paths.extend(more);
     }
     doc
