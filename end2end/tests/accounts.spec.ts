@@ -67,7 +67,7 @@ test.describe('accounts', () => {
   test('role-specific navigation', async ({ page }) => {
     const nav = new Nav(page);
     await signInAs(page, demo.l1);
-    expect(await nav.linkNames()).toEqual(['Home', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Queue', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Account']);
     await expect(page.getByTestId('user-role')).toHaveText('agent · L1');
     await page.goto('/admin/users');
     await expect(page.getByTestId('forbidden')).toBeVisible();
@@ -76,7 +76,7 @@ test.describe('accounts', () => {
     expect(await nav.linkNames()).toEqual(['Home', 'Sign in', 'Create account']);
 
     await signInAs(page, demo.manager);
-    expect(await nav.linkNames()).toEqual(['Home', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Users', 'SLA', 'Metrics', 'Account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Queue', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Users', 'SLA', 'Metrics', 'Account']);
   });
 });
 

@@ -127,6 +127,21 @@ test.describe('agents dashboard', () => {
       }
       await expectAccessible(a.page);
       await sameDocument(b.page);
+
+      // B resolves it; the customer is asked once, live, and both agents see the answer on the ticket.
+      await b.page.locator('#ws-status').selectOption('resolved');
+      await b.page.getByRole('button', { name: 'Save changes' }).click();
+      await expect(b.page.getByTestId('ticket-status')).toHaveText('Resolved');
+      const survey = customer.page.getByTestId('survey-panel');
+      await expect(survey).toContainText('How did we do?');
+      await survey.getByText('Good').click();
+      await survey.getByLabel(/Anything you would like to add/).fill('Quick and clear, thanks!');
+      await survey.getByRole('button', { name: 'Send' }).click();
+      await expect(customer.page.getByTestId('survey-thanks')).toContainText(/you rated this Good/i);
+      await expect(customer.page.getByText('How did we do?')).toHaveCount(0);
+      await expect(a.page.getByTestId('survey-answer')).toHaveText("Customer rated: Good — 'Quick and clear, thanks!'");
+      await expectAccessible(customer.page);
+      await sameDocument(customer.page);
     } finally {
       await Promise.all([customer.ctx.close(), a.ctx.close(), b.ctx.close()]);
     }

@@ -82,20 +82,7 @@ async fn history(
     reason: Option<&str>,
     at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO ticket_history (ticket_id, actor_id, kind, from_value, to_value, reason, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(ticket_id)
-    .bind(actor)
-    .bind(kind)
-    .bind(change.0)
-    .bind(change.1)
-    .bind(reason)
-    .bind(at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    app::tickets::service::history_at(tx, ticket_id, Some(actor), kind, change, reason, at).await
 }
 
 async fn reply(

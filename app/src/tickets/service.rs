@@ -139,6 +139,19 @@ pub(super) async fn history(
     change: (Option<&str>, Option<&str>),
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    history_at(tx, ticket_id, actor, kind, change, reason, now()).await
+}
+
+/// A timeline row at `at` (the demo's history is backdated).
+pub async fn history_at(
+    tx: &mut Transaction<'static, Any>,
+    ticket_id: i64,
+    actor: Option<i64>,
+    kind: &str,
+    change: (Option<&str>, Option<&str>),
+    reason: Option<&str>,
+    at: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO ticket_history (ticket_id, actor_id, kind, from_value, to_value, reason, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -149,7 +162,7 @@ pub(super) async fn history(
     .bind(change.0)
     .bind(change.1)
     .bind(reason)
-    .bind(now())
+    .bind(at)
     .execute(&mut **tx)
     .await?;
     Ok(())
