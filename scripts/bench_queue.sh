@@ -32,7 +32,7 @@ run_on() {
   local cookie
   cookie=$(curl -s -D - -o /dev/null -X POST "http://$ADDR/api/v1/auth/session" -H 'content-type: application/json' \
     -d '{"email":"l1@demo.supportal.test","password":"supportal-demo"}' | sed -nE 's/^[Ss]et-[Cc]ookie: ([^;]+);.*/\1/p' | head -n1)
-  curl -sf -H "Cookie: $cookie" "http://$ADDR/queue?view=all" | grep -c 'data-testid="queue-row"' |
+  curl -sf -H "Cookie: $cookie" "http://$ADDR/queue?view=all" | grep -o 'data-testid="queue-row"' | wc -l |
     sed 's/^/   rows in the SSR page: /'
   echo "== $label: SSR queue page (50 rows), 32 clients, 10 s"
   local page_rps hello_rps

@@ -7,4 +7,7 @@ ALTER TABLE tickets ADD COLUMN sla_at_risk_from INTEGER NOT NULL DEFAULT 2534023
 
 CREATE INDEX tickets_queue ON tickets (sla_next_due, id) WHERE status NOT IN ('resolved', 'closed');
 CREATE INDEX tickets_assignee_open ON tickets (assignee_id, sla_next_due) WHERE status NOT IN ('resolved', 'closed');
+-- Covers the view counts (no table reads) for any filter but a text search.
+CREATE INDEX tickets_queue_counts ON tickets (assignee_id, sla_at_risk_from, tier, priority, level, status)
+    WHERE status NOT IN ('resolved', 'closed');
 CREATE INDEX tickets_created ON tickets (created_at);

@@ -115,16 +115,10 @@ async fn seed(url: &str, count: i64) -> Result<(), Error> {
 /// The plans of the rows query (view "all" and "mine") and the counts query.
 async fn plans(db: &Db) -> Result<(), Error> {
     let explain = if db.backend == Backend::Postgres { "EXPLAIN" } else { "EXPLAIN QUERY PLAN" };
-    let counts = format!(
-        "{}{}",
-        queue::COUNTS_SQL,
-        "t.status NOT IN ('resolved', 'closed') AND ($3 = '' OR t.tier = $3) AND ($4 = '' OR t.priority = $4) \
-         AND ($5 = '' OR t.level = $5) AND ($6 = '' OR t.status = $6) \
-         AND ($7 = '' OR t.id = $8 OR lower(t.subject) LIKE $7 OR lower(t.body) LIKE $7)"
-    );
+    let counts = format!("{}{}", queue::COUNTS_SQL, queue::filters_sql(false));
     for (label, sql, with_limit) in [
-        ("rows, view all", queue::rows_sql(QueueView::AllOpen), true),
-        ("rows, view mine", queue::rows_sql(QueueView::Mine), true),
+        ("rows, view all", queue::rows_sql(QueueView::AllOpen, false), true),
+        ("rows, view mine", queue::rows_sql(QueueView::Mine, false), true),
         ("counts", counts, false),
     ] {
         let text = format!("{explain} {sql}");

@@ -2,7 +2,7 @@
 //! breached, all open) with live counts, and filters. Sorting and counting read the stored deadlines
 //! (`sla_next_due`, `sla_at_risk_from`), so a large backlog stays an index scan.
 
-use super::{Priority, Status, Ticket};
+use super::{Priority, SlaState, Status, TicketSla};
 use crate::accounts::{Level, Tier};
 use crate::error::{AppResult, FieldErrors};
 use serde::{Deserialize, Serialize};
@@ -30,13 +30,40 @@ pub const QUEUE_STATUSES: [Status; 4] = [Status::New, Status::Open, Status::Pend
 pub const QUEUE_PAGE: i64 = 50;
 pub const QUEUE_MAX: i64 = 200;
 
-/// One queue row: the ticket with the names an agent scans for.
+/// One queue row: what an agent scans for, and no more (the page carries 50 of them; the ticket itself is one
+/// click away).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueueRow {
-    #[serde(flatten)]
-    pub ticket: Ticket,
+    pub id: i64,
+    pub subject: String,
+    pub priority: Priority,
+    pub status: Status,
+    pub tier: Tier,
+    pub level: Level,
+    pub version: i64,
+    pub assignee_id: Option<i64>,
     pub requester_name: String,
     pub assignee_name: Option<String>,
+    pub created_at: String,
+    /// The running clock that is due first.
+    pub next: Option<NextDeadline>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NextDeadline {
+    /// `first_response` or `resolution`.
+    pub clock: String,
+    pub due_epoch: i64,
+    pub state: SlaState,
+}
+
+/// Of the two clocks, the running one that is due first (none when both are stopped or paused).
+pub fn next_deadline(sla: &TicketSla) -> Option<NextDeadline> {
+    [("first_response", &sla.first_response), ("resolution", &sla.resolution)]
+        .into_iter()
+        .filter(|(_, c)| c.running)
+        .min_by_key(|(_, c)| c.due_epoch)
+        .map(|(clock, c)| NextDeadline { clock: clock.to_string(), due_epoch: c.due_epoch, state: c.state })
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,11 +186,20 @@ mod ssr {
     use sqlx::Row;
 
     /// The WHERE clause shared by rows and counts: running tickets and the filters, binding from `$3` on
-    /// (`$1` is the caller, `$2` now). Only fixed SQL is assembled here; every value is bound.
-    const FILTERS: &str = "t.status NOT IN ('resolved', 'closed') \
-        AND ($3 = '' OR t.tier = $3) AND ($4 = '' OR t.priority = $4) AND ($5 = '' OR t.level = $5) \
-        AND ($6 = '' OR t.status = $6) \
-        AND ($7 = '' OR t.id = $8 OR lower(t.subject) LIKE $7 OR lower(t.body) LIKE $7)";
+    /// (`$1` is the caller, `$2` now). Only fixed SQL is assembled here; every value is bound. Without a search
+    /// the counts read the covering index `tickets_queue_counts` alone.
+    pub fn filters_sql(search: bool) -> String {
+        let words = if search {
+            "($7 = '' OR t.id = $8 OR lower(t.subject) LIKE $7 OR lower(t.body) LIKE $7)"
+        } else {
+            "$7 = '' AND $8 = 0"
+        };
+        format!(
+            "t.status NOT IN ('resolved', 'closed') \
+             AND ($3 = '' OR t.tier = $3) AND ($4 = '' OR t.priority = $4) AND ($5 = '' OR t.level = $5) \
+             AND ($6 = '' OR t.status = $6) AND {words}"
+        )
+    }
 
     fn view_clause(view: QueueView) -> &'static str {
         match view {
@@ -175,12 +211,13 @@ mod ssr {
     }
 
     /// The rows' SQL, for the benchmark's query plans too.
-    pub fn rows_sql(view: QueueView) -> String {
+    pub fn rows_sql(view: QueueView, search: bool) -> String {
         let columns = TICKET_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
         format!(
             "SELECT {columns}, r.name AS requester_name, a.name AS assignee_name \
              FROM tickets t JOIN users r ON r.id = t.requester_id LEFT JOIN users a ON a.id = t.assignee_id \
-             WHERE {FILTERS} AND $2 = $2 {} ORDER BY t.sla_next_due, t.id LIMIT $9",
+             WHERE {} AND $2 = $2 {} ORDER BY t.sla_next_due, t.id LIMIT $9",
+            filters_sql(search),
             view_clause(view)
         )
     }
@@ -216,10 +253,10 @@ mod ssr {
         }
         let at = now();
         let search = filter.q.as_deref().map(search_terms).unwrap_or((None, String::new()));
-        let rows_sql = rows_sql(filter.view);
+        let rows_sql = rows_sql(filter.view, filter.q.is_some());
         let rows =
             bind_all(sqlx::query(&rows_sql), user, at, filter, &search).bind(filter.limit).fetch_all(&db.pool).await?;
-        let counts_sql = format!("{COUNTS_SQL}{FILTERS}");
+        let counts_sql = format!("{COUNTS_SQL}{}", filters_sql(filter.q.is_some()));
         let counts = bind_all(sqlx::query(&counts_sql), user, at, filter, &search).fetch_one(&db.pool).await?;
         let counts = QueueCounts {
             unassigned: counts.try_get("unassigned")?,
@@ -237,14 +274,27 @@ mod ssr {
             .await?
             .into_iter()
             .zip(names)
-            .map(|(ticket, (requester_name, assignee_name))| QueueRow { ticket, requester_name, assignee_name })
+            .map(|(t, (requester_name, assignee_name))| QueueRow {
+                next: next_deadline(&t.sla),
+                id: t.id,
+                subject: t.subject,
+                priority: t.priority,
+                status: t.status,
+                tier: t.tier,
+                level: t.level,
+                version: t.version,
+                assignee_id: t.assignee_id,
+                requester_name,
+                assignee_name,
+                created_at: t.created_at,
+            })
             .collect();
         Ok(Queue { view: filter.view, counts, tickets })
     }
 }
 
 #[cfg(feature = "ssr")]
-pub use ssr::{rows_sql, COUNTS_SQL};
+pub use ssr::{filters_sql, rows_sql, COUNTS_SQL};
 
 #[cfg(test)]
 mod tests {
@@ -271,6 +321,27 @@ mod tests {
         for field in ["view", "tier", "level", "status", "limit"] {
             assert!(err.field(field).is_some(), "{field}");
         }
+    }
+
+    #[test]
+    fn the_next_deadline_is_the_first_running_clock() {
+        let clock = |due_epoch, running, state| super::super::SlaClock {
+            target_minutes: 60,
+            due_at: String::new(),
+            due_epoch,
+            state,
+            running,
+            remaining_seconds: 0,
+            paused_since: None,
+            paused_reason: None,
+        };
+        let sla = |first, resolution| TicketSla { first_response: first, resolution };
+        let next = next_deadline(&sla(clock(100, true, SlaState::AtRisk), clock(50, false, SlaState::Paused))).unwrap();
+        assert_eq!((next.clock.as_str(), next.due_epoch, next.state), ("first_response", 100, SlaState::AtRisk));
+        let next =
+            next_deadline(&sla(clock(300, true, SlaState::OnTrack), clock(200, true, SlaState::Breached))).unwrap();
+        assert_eq!((next.clock.as_str(), next.due_epoch), ("resolution", 200));
+        assert_eq!(next_deadline(&sla(clock(1, false, SlaState::Met), clock(2, false, SlaState::Paused))), None);
     }
 
     #[test]

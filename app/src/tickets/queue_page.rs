@@ -3,10 +3,10 @@
 //! navigation and bulk actions.
 
 use super::pages::humanize;
-use super::queue::{Queue, QueueRow, QueueView, QUEUE_STATUSES};
+use super::queue::{NextDeadline, Queue, QueueRow, QueueView, QUEUE_STATUSES};
 use super::server_fns::{ticket_queue, BulkUpdateTickets};
 use super::shortcuts::{focus, use_shortcuts, ShortcutHelp, QUEUE_KEYS};
-use super::{Priority, SlaClock, SlaState};
+use super::{Priority, SlaState};
 use crate::accounts::{Level, Tier};
 use crate::layout::RequireUser;
 use crate::live::{use_live_version, use_now};
@@ -104,7 +104,7 @@ fn QueueBoard() -> impl IntoView {
     let help = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(q)) = queue.get() {
-            let now: HashMap<i64, i64> = q.tickets.iter().map(|r| (r.ticket.id, r.ticket.version)).collect();
+            let now: HashMap<i64, i64> = q.tickets.iter().map(|r| (r.id, r.version)).collect();
             // The first load flashes nothing; later, a new row or a new version of a row flashes briefly.
             if let Some(before) = seen.get_value() {
                 let changed: HashSet<i64> =
@@ -116,7 +116,7 @@ fn QueueBoard() -> impl IntoView {
                 }
             }
             seen.set_value(Some(now));
-            let ids: Vec<i64> = q.tickets.iter().map(|r| r.ticket.id).collect();
+            let ids: Vec<i64> = q.tickets.iter().map(|r| r.id).collect();
             cursor.update(|c| *c = (*c).min(ids.len().saturating_sub(1)));
             selected.update(|s| s.retain(|id| ids.contains(id)));
             shown.set(ids);
@@ -296,9 +296,8 @@ fn QueueItem(
     selected: RwSignal<HashSet<i64>>,
     flashing: RwSignal<HashSet<i64>>,
 ) -> impl IntoView {
-    let t = row.ticket;
+    let t = row;
     let id = t.id;
-    let next = next_clock(&t.sla.first_response, &t.sla.resolution);
     let check_id = format!("select-{id}");
     view! {
         <li class="queue-row" data-row=index data-ticket=id data-testid="queue-row"
@@ -313,32 +312,24 @@ fn QueueItem(
             <div class="queue-main">
                 <A href=format!("/tickets/{id}") attr:class="queue-subject">{t.subject.clone()}</A>
                 <span class="muted queue-meta">
-                    "#" {id} " · " {row.requester_name.clone()}
+                    "#" {id} " · " {t.requester_name.clone()}
                     <span class=format!("tier-chip {}", t.tier.as_str())>{t.tier.as_str()}</span>
                     " · " {t.level.as_str()} " · " {t.status.label()}
                 </span>
             </div>
-            <span class="queue-assignee" data-testid="assignee">{row.assignee_name.clone().unwrap_or_else(|| "Unassigned".into())}</span>
-            {next.map(|(label, clock)| view! { <Countdown label clock/> })}
+            <span class="queue-assignee" data-testid="assignee">{t.assignee_name.clone().unwrap_or_else(|| "Unassigned".into())}</span>
+            {t.next.map(|next| view! { <Countdown next/> })}
         </li>
     }
 }
 
-/// The clock whose deadline comes first among those still running.
-fn next_clock(first: &SlaClock, resolution: &SlaClock) -> Option<(&'static str, SlaClock)> {
-    [("Reply", first), ("Resolve", resolution)]
-        .into_iter()
-        .filter(|(_, c)| c.running)
-        .min_by_key(|(_, c)| c.due_epoch)
-        .map(|(label, c)| (label, c.clone()))
-}
-
 /// A compact ticking countdown for a queue row.
 #[component]
-fn Countdown(label: &'static str, clock: SlaClock) -> impl IntoView {
+fn Countdown(next: NextDeadline) -> impl IntoView {
     let now = use_now();
-    let due = clock.due_epoch;
-    let base = clock.state;
+    let due = next.due_epoch;
+    let base = next.state;
+    let label = if next.clock == "first_response" { "Reply" } else { "Resolve" };
     let state = move || {
         if matches!(base, SlaState::OnTrack | SlaState::AtRisk) && now.get() >= due {
             SlaState::Breached
