@@ -460,8 +460,13 @@ async fn demo_seed_creates_each_role_once(app: TestApp) {
             (t["status"].as_str().unwrap().to_string(), t["sla"]["resolution"]["state"].as_str().unwrap().to_string())
         })
         .collect();
-    assert_eq!(states.len(), 3, "{states:?}");
+    // The three demo tickets still running (the history adds a few recent ones), and a month of resolved history
+    // for the metrics, some of it resolved late.
+    assert!(states.iter().filter(|(status, _)| status != "resolved").count() >= 3, "{states:?}");
+    assert!(states.contains(&("new".into(), "on_track".into())), "{states:?}");
     assert!(states.contains(&("pending_customer".into(), "paused".into())), "{states:?}");
+    assert!(states.contains(&("resolved".into(), "met".into())), "{states:?}");
+    assert!(states.contains(&("resolved".into(), "breached".into())), "{states:?}");
     let general = app.token("general@demo.supportal.test", supportal::demo::DEMO_PASSWORD).await;
     let theirs = app.send(call(Method::GET, "/api/v1/tickets").bearer(&general)).await.json();
     let statuses: Vec<&str> =
