@@ -313,8 +313,8 @@ async fn seed_queue(db: &Db) -> Result<(), String> {
         ),
         (
             &ben,
-            "Invoice shows the wrong company name",
-            "The November invoice has our old name.",
+            "Invoice is missing our VAT number",
+            "The November invoice has no VAT number on it.",
             "P4",
             "account",
             30,
