@@ -17,17 +17,44 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_navigate, use_query_map};
 use std::collections::{HashMap, HashSet};
 
+/// The queue's resource lives here, outside `RequireUser`: the server walks a suspended closure more than once
+/// while rendering, and a resource created inside it would load the queue again each time.
 #[component]
 pub fn QueuePage() -> impl IntoView {
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        query.with(|q| {
+            let get = |k: &str| q.get(k).unwrap_or_default();
+            Filters {
+                view: get("view"),
+                tier: get("tier"),
+                priority: get("priority"),
+                level: get("level"),
+                status: get("status"),
+                q: get("q"),
+            }
+        })
+    });
+    let live = use_live_version();
+    let bulk = ServerAction::<BulkUpdateTickets>::new();
+    let queue = Resource::new(
+        move || (filters.get(), live.get(), bulk.version().get()),
+        |(f, ..)| {
+            let opt = |v: String| (!v.is_empty()).then_some(v);
+            ticket_queue(opt(f.view), opt(f.tier), opt(f.priority), opt(f.level), opt(f.status), opt(f.q))
+        },
+    );
     view! {
         <Title text="Queue"/>
         <section class="page wide">
             <RequireUser staff=true>
-                <QueueBoard/>
+                <QueueBoard filters bulk queue/>
             </RequireUser>
         </section>
     }
 }
+
+type QueueResource = Resource<Result<Queue, crate::error::AppError>>;
 
 /// The filters in the address bar.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -70,31 +97,8 @@ fn encode(value: &str) -> String {
 }
 
 #[component]
-fn QueueBoard() -> impl IntoView {
+fn QueueBoard(filters: Memo<Filters>, bulk: ServerAction<BulkUpdateTickets>, queue: QueueResource) -> impl IntoView {
     let me = expect_context::<crate::accounts::User>();
-    let query = use_query_map();
-    let filters = Memo::new(move |_| {
-        query.with(|q| {
-            let get = |k: &str| q.get(k).unwrap_or_default();
-            Filters {
-                view: get("view"),
-                tier: get("tier"),
-                priority: get("priority"),
-                level: get("level"),
-                status: get("status"),
-                q: get("q"),
-            }
-        })
-    });
-    let live = use_live_version();
-    let bulk = ServerAction::<BulkUpdateTickets>::new();
-    let queue = Resource::new(
-        move || (filters.get(), live.get(), bulk.version().get()),
-        |(f, ..)| {
-            let opt = |v: String| (!v.is_empty()).then_some(v);
-            ticket_queue(opt(f.view), opt(f.tier), opt(f.priority), opt(f.level), opt(f.status), opt(f.q))
-        },
-    );
     // The rows currently shown (for the keyboard), the cursor, the selection, and rows that just changed.
     let shown = RwSignal::new(Vec::<i64>::new());
     let cursor = RwSignal::new(0_usize);

@@ -20,15 +20,50 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+/// The page's actions and its one resource live here, outside `RequireUser`: the server walks a suspended closure
+/// more than once while rendering, and a resource created inside it would load the ticket again each time.
 #[component]
 pub fn TicketPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0)));
+    let live = use_live_version();
+    let actions = Actions {
+        reply: ServerAction::new(),
+        set_status: ServerAction::new(),
+        update: ServerAction::new(),
+        escalate: ServerAction::new(),
+        convert: ServerAction::new(),
+    };
+    let workspace = Resource::new(
+        move || {
+            (
+                id.get(),
+                live.get(),
+                actions.reply.version().get(),
+                actions.set_status.version().get(),
+                actions.update.version().get(),
+                actions.escalate.version().get(),
+                actions.convert.version().get(),
+            )
+        },
+        |(id, ..)| ticket_workspace(id),
+    );
     view! {
         <section class="page wide">
             <RequireUser>
-                <TicketWorkspace/>
+                <TicketWorkspace id actions workspace/>
             </RequireUser>
         </section>
     }
+}
+
+#[derive(Clone, Copy)]
+struct Actions {
+    reply: ServerAction<ReplyTicket>,
+    set_status: ServerAction<SetTicketStatus>,
+    update: ServerAction<UpdateTicket>,
+    escalate: ServerAction<EscalateTicket>,
+    convert: ServerAction<crate::features::server_fns::TicketToFeature>,
 }
 
 /// How often an open ticket page tells the server "still here" (and hears who else is).
@@ -39,31 +74,14 @@ const PRESENCE_EVERY_MS: u64 = 3000;
 const TYPING_FOR_MS: f64 = 5000.0;
 
 #[component]
-fn TicketWorkspace() -> impl IntoView {
+fn TicketWorkspace(
+    id: Memo<i64>,
+    actions: Actions,
+    workspace: Resource<Result<Workspace, crate::error::AppError>>,
+) -> impl IntoView {
     let viewer = expect_context::<User>();
     let staff = viewer.role.is_staff();
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0)));
-    let live = use_live_version();
-    let reply = ServerAction::<ReplyTicket>::new();
-    let set_status = ServerAction::<SetTicketStatus>::new();
-    let update = ServerAction::<UpdateTicket>::new();
-    let escalate = ServerAction::<EscalateTicket>::new();
-    let convert = ServerAction::<crate::features::server_fns::TicketToFeature>::new();
-    let workspace = Resource::new(
-        move || {
-            (
-                id.get(),
-                live.get(),
-                reply.version().get(),
-                set_status.version().get(),
-                update.version().get(),
-                escalate.version().get(),
-                convert.version().get(),
-            )
-        },
-        |(id, ..)| ticket_workspace(id),
-    );
+    let Actions { reply, set_status, update, escalate, convert } = actions;
     // What the forms outside the Transition need, filled once the resource has loaded.
     let current = RwSignal::new(None::<Ticket>);
     let agents = RwSignal::new(Vec::<Agent>::new());
