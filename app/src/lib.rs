@@ -14,6 +14,7 @@ pub mod layout;
 pub mod live;
 pub mod metrics;
 pub mod notify;
+pub mod presence;
 pub mod settings;
 pub mod sla;
 pub mod tickets;

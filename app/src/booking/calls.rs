@@ -165,12 +165,7 @@ pub struct Room {
     pub others: Vec<Presence>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Presence {
-    pub user_id: i64,
-    pub name: String,
-    pub typing: bool,
-}
+pub use crate::presence::Presence;
 
 /// An agent's call hours (their own, or the live-chat hours) and time off still ahead.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -24,7 +24,6 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 const BOOKING_SELECT: &str = "SELECT b.id, b.customer_id, c.name AS customer_name, b.agent_id, a.name AS agent_name, \
@@ -841,27 +840,11 @@ pub async fn ics(db: &Db, user: &User, id: i64, base_url: &str) -> AppResult<Str
 
 // ---- the portal call room -----------------------------------------------------------------------------------
 
-/// Who is in which room, and typing: kept in memory (it is worth nothing after a few seconds). Keyed by the
-/// database URL too, so test servers sharing a process stay apart.
-type RoomKey = (String, i64);
-/// Everyone seen in one room: user id → (name, last seen, typing).
-type RoomPresence = HashMap<i64, (String, i64, bool)>;
-static PRESENCE: LazyLock<Mutex<HashMap<RoomKey, RoomPresence>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-/// Someone not heard from for this long has left.
-const PRESENT_FOR_SECS: i64 = 12;
+/// Who is in which call room, and typing (someone not heard from for 12 s has left).
+static ROOMS: crate::presence::Places = crate::presence::Places::new(12);
 
 fn note_presence(db: &Db, booking_id: i64, user: &User, typing: bool, at: i64) -> Vec<Presence> {
-    let Ok(mut rooms) = PRESENCE.lock() else { return Vec::new() };
-    let room = rooms.entry((db.url().to_string(), booking_id)).or_default();
-    room.insert(user.id, (user.name.clone(), at, typing));
-    room.retain(|_, (_, seen, _)| at - *seen <= PRESENT_FOR_SECS);
-    let mut others: Vec<Presence> = room
-        .iter()
-        .filter(|(id, _)| **id != user.id)
-        .map(|(id, (name, _, typing))| Presence { user_id: *id, name: name.clone(), typing: *typing })
-        .collect();
-    others.sort_by_key(|p| p.user_id);
-    others
+    ROOMS.note(db, booking_id, user, typing, false, at)
 }
 
 /// Only the call's customer and agent, and managers, enter its room.

@@ -276,7 +276,7 @@ pub async fn ticket_presence(
     id: i64,
     #[server(default)] typing: bool,
     #[server(default)] leaving: bool,
-) -> Result<Vec<super::workspace::Watcher>, AppError> {
+) -> Result<Vec<crate::presence::Presence>, AppError> {
     let (s, user) = caller().await?;
     if !user.role.is_staff() {
         return Ok(Vec::new());

@@ -8,7 +8,7 @@
 use super::pages::ClockView;
 use super::server_fns::{ticket_workspace, EscalateTicket, ReplyTicket, SetTicketStatus, UpdateTicket};
 use super::shortcuts::{focus, use_shortcuts, ShortcutHelp, TICKET_KEYS};
-use super::workspace::{presence_text, Agent, StaffPanel, Watcher, Workspace};
+use super::workspace::{presence_text, Agent, Presence, StaffPanel, Workspace};
 use super::{level_above, Priority, Status, Ticket};
 use crate::accounts::{Level, Tier, User};
 use crate::layout::RequireUser;
@@ -93,7 +93,7 @@ fn TicketWorkspace(
     });
     let internal = RwSignal::new(false);
     let help = RwSignal::new(false);
-    let others = RwSignal::new(Vec::<Watcher>::new());
+    let others = RwSignal::new(Vec::<Presence>::new());
     let typing = RwSignal::new(false);
     let last_key = StoredValue::new(0.0_f64);
     if staff {
@@ -161,7 +161,7 @@ fn TicketWorkspace(
 }
 
 /// Heartbeats while the page is open: says who is here (and typing), hears who else is.
-fn watch_presence(id: Memo<i64>, typing: RwSignal<bool>, last_key: StoredValue<f64>, others: RwSignal<Vec<Watcher>>) {
+fn watch_presence(id: Memo<i64>, typing: RwSignal<bool>, last_key: StoredValue<f64>, others: RwSignal<Vec<Presence>>) {
     #[cfg(feature = "hydrate")]
     {
         use super::server_fns::ticket_presence;

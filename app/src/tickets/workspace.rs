@@ -3,6 +3,7 @@
 
 use super::{Message, Priority, Status, Ticket};
 use crate::accounts::{Level, Tier};
+pub use crate::presence::Presence;
 use serde::{Deserialize, Serialize};
 
 /// One change in the timeline: who (None: the system), when, what, from → to, why.
@@ -100,17 +101,9 @@ pub struct Workspace {
     pub survey: super::survey::SurveyState,
 }
 
-/// Someone else on the same ticket page.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Watcher {
-    pub user_id: i64,
-    pub name: String,
-    pub typing: bool,
-}
-
 /// "Dana is replying…", "Dana and Lee are viewing this ticket", or nothing.
-pub fn presence_text(others: &[Watcher]) -> String {
-    fn names(list: &[&Watcher]) -> String {
+pub fn presence_text(others: &[Presence]) -> String {
+    fn names(list: &[&Presence]) -> String {
         match list {
             [one] => one.name.clone(),
             [rest @ .., last] => {
@@ -119,8 +112,8 @@ pub fn presence_text(others: &[Watcher]) -> String {
             [] => String::new(),
         }
     }
-    let typing: Vec<&Watcher> = others.iter().filter(|w| w.typing).collect();
-    let viewing: Vec<&Watcher> = others.iter().filter(|w| !w.typing).collect();
+    let typing: Vec<&Presence> = others.iter().filter(|w| w.typing).collect();
+    let viewing: Vec<&Presence> = others.iter().filter(|w| !w.typing).collect();
     let mut parts = Vec::new();
     if !typing.is_empty() {
         parts.push(format!("{} {} replying…", names(&typing), if typing.len() == 1 { "is" } else { "are" }));
@@ -147,7 +140,6 @@ mod ssr {
     use crate::tickets::service;
     use sqlx::Row;
     use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
 
     /// The ticket's history in words, oldest first.
     pub async fn timeline(db: &Db, ticket_id: i64) -> AppResult<Vec<TimelineEntry>> {
@@ -280,38 +272,16 @@ mod ssr {
 
     // ---- who else is on the ticket ----------------------------------------------------------------------------
 
-    /// Ticket pages open, per database (test servers share a process) and ticket: user id → (name, last seen,
-    /// typing). In memory: worth nothing after a few seconds, and each instance knows its own viewers.
-    type Key = (String, i64);
-    type Seen = HashMap<i64, (String, i64, bool)>;
-    static WATCHERS: LazyLock<Mutex<HashMap<Key, Seen>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-    /// A page not heard from for this long has been closed.
-    pub const PRESENT_FOR_SECS: i64 = 10;
+    /// Staff on each ticket page (someone not heard from for 10 s has closed it).
+    static TICKETS: crate::presence::Places = crate::presence::Places::new(10);
 
     /// Says "`user` is on ticket `id`" (and whether typing a reply); returns the other staff there. Only staff
     /// are tracked: customers neither show up nor see anyone.
-    pub fn note_presence(db: &Db, user: &User, id: i64, typing: bool, leaving: bool) -> Vec<Watcher> {
+    pub fn note_presence(db: &Db, user: &User, id: i64, typing: bool, leaving: bool) -> Vec<Presence> {
         if user.role == Role::Customer {
             return Vec::new();
         }
-        let at = now();
-        let Ok(mut all) = WATCHERS.lock() else { return Vec::new() };
-        // Forget tickets nobody has looked at lately, so the map does not grow for ever.
-        all.retain(|_, seen| seen.values().any(|(_, last, _)| at - *last <= PRESENT_FOR_SECS));
-        let seen = all.entry((db.url().to_string(), id)).or_default();
-        if leaving {
-            seen.remove(&user.id);
-        } else {
-            seen.insert(user.id, (user.name.clone(), at, typing));
-        }
-        seen.retain(|_, (_, last, _)| at - *last <= PRESENT_FOR_SECS);
-        let mut others: Vec<Watcher> = seen
-            .iter()
-            .filter(|(uid, _)| **uid != user.id)
-            .map(|(uid, (name, _, typing))| Watcher { user_id: *uid, name: name.clone(), typing: *typing })
-            .collect();
-        others.sort_by_key(|w| w.user_id);
-        others
+        TICKETS.note(db, id, user, typing, leaving, now())
     }
 }
 
@@ -332,7 +302,7 @@ mod tests {
 
     #[test]
     fn presence_in_words() {
-        let w = |name: &str, typing| Watcher { user_id: 1, name: name.into(), typing };
+        let w = |name: &str, typing| Presence { user_id: 1, name: name.into(), typing };
         assert_eq!(presence_text(&[]), "");
         assert_eq!(presence_text(&[w("Dana", true)]), "Dana is replying…");
         assert_eq!(
