@@ -92,7 +92,7 @@ impl SlaContext {
         }
         for input in [first, resolution] {
             let status = sla::evaluate(&input, ts(at));
-            if input.stopped_at.is_none() && status.state != sla::SlaState::Paused {
+            if running(&input, status.state) {
                 deadlines.next_due = deadlines.next_due.min(status.due_at.as_second());
                 deadlines.at_risk_from = deadlines.at_risk_from.min(status.at_risk_at.as_second());
             }
@@ -125,6 +125,18 @@ pub struct Deadlines {
     pub at_risk_from: i64,
 }
 
+impl Deadlines {
+    /// Whether `row`'s stored sort keys are out of date.
+    pub fn differ_from(&self, row: &TicketRow) -> bool {
+        (self.next_due, self.at_risk_from) != (row.sla_next_due, row.sla_at_risk_from)
+    }
+}
+
+/// A clock still counting: not stopped (replied, resolved) and not paused.
+fn running(input: &ClockInput, state: sla::SlaState) -> bool {
+    input.stopped_at.is_none() && state != sla::SlaState::Paused
+}
+
 fn clock(input: &ClockInput, target_minutes: i64, now: Timestamp) -> SlaClock {
     let status = sla::evaluate(input, now);
     SlaClock {
@@ -132,7 +144,7 @@ fn clock(input: &ClockInput, target_minutes: i64, now: Timestamp) -> SlaClock {
         due_at: rfc3339(status.due_at.as_second()),
         due_epoch: status.due_at.as_second(),
         state: status.state,
-        running: input.stopped_at.is_none() && status.state != sla::SlaState::Paused,
+        running: running(input, status.state),
         remaining_seconds: status.remaining_seconds,
         paused_since: None,
         paused_reason: None,

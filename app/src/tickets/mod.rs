@@ -293,11 +293,7 @@ pub fn escalation_allowed(actor: crate::accounts::Role, from: Level, to: Level) 
     if to <= from {
         return Err(format!("The ticket is already at {from}; escalate upwards."));
     }
-    let next = match from {
-        Level::L1 => Level::L2,
-        Level::L2 => Level::L3,
-        Level::L3 | Level::L4 => Level::L4,
-    };
+    let next = level_above(from).unwrap_or(Level::L4);
     if to != next && !actor.is_manager() {
         return Err(format!("Escalate one level at a time ({from} → {next}); only a manager moves a ticket further."));
     }

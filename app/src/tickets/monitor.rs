@@ -3,10 +3,9 @@
 //! restarts), tells staff, and escalates an at-risk P1/P2 that has had no
 //! public reply yet. It sleeps until the next deadline or the next change.
 
-use super::clocks::{ts, SlaContext};
+use super::clocks::{ts, Deadlines, SlaContext};
 use super::service::{self, TicketRow, TICKET_COLUMNS};
 use super::{Priority, SlaState};
-use crate::accounts::Level;
 use crate::db::{now, Db};
 use crate::events::{self, EventBus, NewEvent};
 use crate::notify;
@@ -37,12 +36,12 @@ pub async fn run_once(db: &Db, bus: &EventBus, at: i64) -> Result<Pass, sqlx::Er
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut pauses = service::pauses_for(db, &ids).await?;
     let mut pass = Pass::default();
-    let mut stale = Vec::new();
+    let mut stale: Vec<(i64, Deadlines)> = Vec::new();
     for row in rows {
         let p = pauses.remove(&row.id).unwrap_or_default();
         let deadlines = context.deadlines(&row, &p, at);
-        if (deadlines.next_due, deadlines.at_risk_from) != (row.sla_next_due, row.sla_at_risk_from) {
-            stale.push(row.id);
+        if deadlines.differ_from(&row) {
+            stale.push((row.id, deadlines));
         }
         let policy = context.policy(row.tier, row.priority);
         let counted = SlaContext::counted_pauses(&policy, &p);
@@ -76,9 +75,7 @@ pub async fn run_once(db: &Db, bus: &EventBus, at: i64) -> Result<Pass, sqlx::Er
         }
     }
     // Rows from before the queue's sort keys existed, or whose policy or hours changed: mend them.
-    if !stale.is_empty() {
-        service::refresh_deadlines(db).await?;
-    }
+    service::store_many_deadlines(db, &stale).await?;
     Ok(pass)
 }
 
@@ -154,12 +151,7 @@ async fn auto_escalate(
 ) -> Result<bool, sqlx::Error> {
     let mut tx = service::begin_ticket_write(db).await?;
     let Some(mut row) = service::load_row_tx(&mut tx, ticket_id).await? else { return Ok(false) };
-    let next = match row.level {
-        Level::L1 => Level::L2,
-        Level::L2 => Level::L3,
-        Level::L3 => Level::L4,
-        Level::L4 => return Ok(false),
-    };
+    let Some(next) = super::level_above(row.level) else { return Ok(false) };
     if !matches!(row.priority, Priority::P1 | Priority::P2) || row.first_response_at.is_some() {
         return Ok(false);
     }

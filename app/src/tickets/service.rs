@@ -1,7 +1,7 @@
 //! Ticket operations (server only): every change runs in one write
 //! transaction together with its history row and its event.
 
-use super::clocks::SlaContext;
+use super::clocks::{Deadlines, SlaContext};
 use super::{check_message, status_change_allowed, Actor, Category, NewTicket, Priority, Status};
 use super::{Message, Ticket, TicketFilter, TicketPatch};
 use crate::accounts::{Level, Role, Tier, User};
@@ -185,12 +185,25 @@ async fn tell(
     row: &TicketRow,
     what: &str,
 ) -> Result<Vec<Event>, sqlx::Error> {
+    tell_with_link(tx, users, actor_id, kind, row, what, None).await
+}
+
+/// [`tell`], with a link other than the ticket's own page.
+async fn tell_with_link(
+    tx: &mut Transaction<'static, Any>,
+    users: &[i64],
+    actor_id: i64,
+    kind: &'static str,
+    row: &TicketRow,
+    what: &str,
+    link: Option<String>,
+) -> Result<Vec<Event>, sqlx::Error> {
     let users: Vec<i64> = users.iter().copied().filter(|&u| u != actor_id).collect();
     let notice = notify::NewNotification {
         kind,
         text: format!("#{} {}: {what}", row.id, row.subject),
         ticket_id: Some(row.id),
-        link: None,
+        link,
     };
     notify::to_users(tx, &users, &notice).await
 }
@@ -340,8 +353,8 @@ async fn pauses_tx(tx: &mut Transaction<'static, Any>, ticket_id: i64) -> Result
         .collect()
 }
 
-/// Works out and stores the queue's sort keys of `row` (inside the change's transaction).
-pub(super) async fn store_deadlines(
+/// Works out the queue's sort keys of `row` (inside the change's transaction, so with its pauses).
+async fn work_out_deadlines(
     tx: &mut Transaction<'static, Any>,
     context: &SlaContext,
     row: &mut TicketRow,
@@ -351,16 +364,36 @@ pub(super) async fn store_deadlines(
     let deadlines = context.deadlines(row, &pauses, at);
     row.sla_next_due = deadlines.next_due;
     row.sla_at_risk_from = deadlines.at_risk_from;
+    Ok(())
+}
+
+/// Works out and stores the queue's sort keys of a ticket just inserted.
+pub(super) async fn store_deadlines(
+    tx: &mut Transaction<'static, Any>,
+    context: &SlaContext,
+    row: &mut TicketRow,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    work_out_deadlines(tx, context, row, at).await?;
+    update_deadlines(&mut **tx, row.id, Deadlines { next_due: row.sla_next_due, at_risk_from: row.sla_at_risk_from })
+        .await
+}
+
+async fn update_deadlines<'e, E: sqlx::Executor<'e, Database = Any>>(
+    executor: E,
+    id: i64,
+    deadlines: Deadlines,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE tickets SET sla_next_due = $1, sla_at_risk_from = $2 WHERE id = $3")
         .bind(deadlines.next_due)
         .bind(deadlines.at_risk_from)
-        .bind(row.id)
-        .execute(&mut **tx)
+        .bind(id)
+        .execute(executor)
         .await?;
     Ok(())
 }
 
-/// Stores a changed ticket: a new version and fresh queue sort keys.
+/// Stores a changed ticket: a new version and fresh queue sort keys, in one statement.
 pub(super) async fn save(
     tx: &mut Transaction<'static, Any>,
     context: &SlaContext,
@@ -369,9 +402,11 @@ pub(super) async fn save(
 ) -> Result<(), sqlx::Error> {
     row.updated_at = at;
     row.version += 1;
+    work_out_deadlines(tx, context, row, at).await?;
     sqlx::query(
         "UPDATE tickets SET status = $1, priority = $2, assignee_id = $3, level = $4, updated_at = $5, \
-         first_response_at = $6, resolved_at = $7, version = $8 WHERE id = $9",
+         first_response_at = $6, resolved_at = $7, version = $8, sla_next_due = $9, sla_at_risk_from = $10 \
+         WHERE id = $11",
     )
     .bind(row.status.as_str())
     .bind(row.priority.as_str())
@@ -381,14 +416,16 @@ pub(super) async fn save(
     .bind(row.first_response_at)
     .bind(row.resolved_at)
     .bind(row.version)
+    .bind(row.sla_next_due)
+    .bind(row.sla_at_risk_from)
     .bind(row.id)
     .execute(&mut **tx)
     .await?;
-    store_deadlines(tx, context, row, at).await
+    Ok(())
 }
 
-/// Recomputes the stored queue sort keys of every running ticket, after the policies, hours or holidays changed
-/// (and by the SLA monitor, which also mends rows written before the keys existed). Returns how many changed.
+/// Recomputes the stored queue sort keys of every running ticket, after the policies, hours or holidays changed.
+/// Returns how many changed.
 pub async fn refresh_deadlines(db: &Db) -> Result<usize, sqlx::Error> {
     let context = SlaContext::load(db).await?;
     let rows = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE status NOT IN ('resolved', 'closed')"))
@@ -400,26 +437,27 @@ pub async fn refresh_deadlines(db: &Db) -> Result<usize, sqlx::Error> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut pauses = pauses_for(db, &ids).await?;
     let at = now();
-    let changed: Vec<(i64, super::clocks::Deadlines)> = rows
+    let changed: Vec<(i64, Deadlines)> = rows
         .iter()
         .filter_map(|row| {
             let d = context.deadlines(row, &pauses.remove(&row.id).unwrap_or_default(), at);
-            (d.next_due != row.sla_next_due || d.at_risk_from != row.sla_at_risk_from).then_some((row.id, d))
+            d.differ_from(row).then_some((row.id, d))
         })
         .collect();
+    store_many_deadlines(db, &changed).await?;
+    Ok(changed.len())
+}
+
+/// Stores worked-out sort keys, 500 tickets per transaction.
+pub(super) async fn store_many_deadlines(db: &Db, changed: &[(i64, Deadlines)]) -> Result<(), sqlx::Error> {
     for chunk in changed.chunks(500) {
         let mut tx = db.begin_write().await?;
         for (id, d) in chunk {
-            sqlx::query("UPDATE tickets SET sla_next_due = $1, sla_at_risk_from = $2 WHERE id = $3")
-                .bind(d.next_due)
-                .bind(d.at_risk_from)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            update_deadlines(&mut *tx, *id, *d).await?;
         }
         tx.commit().await?;
     }
-    Ok(changed.len())
+    Ok(())
 }
 
 /// 409 when the ticket moved on since the caller saw `expected`.
@@ -460,13 +498,8 @@ pub async fn update(db: &Db, bus: &EventBus, user: &User, id: i64, patch: &Ticke
         if let (true, Actor::Staff, Some(what)) = (changed, actor, what) {
             // "Resolved" leads to the satisfaction survey.
             let link = (to == Status::Resolved).then(|| format!("/tickets/{}/survey", row.id));
-            let notice = notify::NewNotification {
-                kind: "ticket.status",
-                text: format!("#{} {}: {what}", row.id, row.subject),
-                ticket_id: Some(row.id),
-                link,
-            };
-            recorded.extend(notify::to_users(&mut tx, &[row.requester_id], &notice).await?);
+            let told = tell_with_link(&mut tx, &[row.requester_id], user.id, "ticket.status", &row, what, link).await?;
+            recorded.extend(told);
         }
     }
     if let Some(priority) = patch.priority {
