@@ -92,6 +92,11 @@ impl fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 /// Required text of at most `max` characters, trimmed; `what` names it in the message ("Enter a subject.").
+/// An optional form or query value, trimmed; blank means absent.
+pub fn non_blank(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
 pub fn check_text(raw: &str, what: &str, max: usize) -> Result<String, String> {
     let text = raw.trim();
     if text.is_empty() {

@@ -4,7 +4,7 @@
 
 use super::{Priority, SlaState, Status, TicketSla};
 use crate::accounts::{Level, Tier};
-use crate::error::{AppResult, FieldErrors};
+use crate::error::{non_blank, AppResult, FieldErrors};
 use serde::{Deserialize, Serialize};
 
 crate::text_enum!(QueueView {
@@ -123,10 +123,6 @@ pub struct QueueParams {
     pub limit: Option<String>,
 }
 
-fn blank(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
 impl QueueParams {
     /// Checks every field at once; a bad value is a 422 naming it.
     pub fn validate(&self) -> AppResult<QueueFilter> {
@@ -138,19 +134,19 @@ impl QueueParams {
         ) -> Option<T> {
             raw.and_then(|v| v.parse::<T>().map_err(|m| errors.add(field, m)).ok())
         }
-        let view = parse::<QueueView>(&mut errors, "view", blank(&self.view)).unwrap_or(QueueView::AllOpen);
-        let tier = parse(&mut errors, "tier", blank(&self.tier));
-        let priority = parse(&mut errors, "priority", blank(&self.priority));
-        let level = parse(&mut errors, "level", blank(&self.level));
-        let status: Option<Status> = parse(&mut errors, "status", blank(&self.status));
+        let view = parse::<QueueView>(&mut errors, "view", non_blank(&self.view)).unwrap_or(QueueView::AllOpen);
+        let tier = parse(&mut errors, "tier", non_blank(&self.tier));
+        let priority = parse(&mut errors, "priority", non_blank(&self.priority));
+        let level = parse(&mut errors, "level", non_blank(&self.level));
+        let status: Option<Status> = parse(&mut errors, "status", non_blank(&self.status));
         if status.is_some_and(|s| s.is_done()) {
             errors.add("status", "The queue holds running tickets; resolved and closed ones are under Tickets.");
         }
-        let q = blank(&self.q).map(str::to_string);
+        let q = non_blank(&self.q).map(str::to_string);
         if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
             errors.add("q", "Search for at most 200 characters.");
         }
-        let limit = match blank(&self.limit) {
+        let limit = match non_blank(&self.limit) {
             None => QUEUE_PAGE,
             Some(raw) => match raw.parse::<i64>() {
                 Ok(n) if (1..=QUEUE_MAX).contains(&n) => n,

@@ -62,10 +62,6 @@ mod ssr {
     use crate::accounts::User;
     use crate::tickets::TicketPatch;
 
-    fn blank(v: Option<String>) -> Option<String> {
-        v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-    }
-
     /// The workspace's form fields as a PATCH, each bad one named.
     pub fn patch_from_form(
         user: &User,
@@ -75,9 +71,10 @@ mod ssr {
         assignee: Option<String>,
     ) -> Result<TicketPatch, AppError> {
         let mut errors = crate::error::FieldErrors::default();
-        let status = blank(status).and_then(|v| v.parse().map_err(|m| errors.add("status", m)).ok());
-        let priority = blank(priority).and_then(|v| v.parse().map_err(|m| errors.add("priority", m)).ok());
-        let assignee_id = match blank(assignee).as_deref() {
+        use crate::error::non_blank;
+        let status = non_blank(&status).and_then(|v| v.parse().map_err(|m| errors.add("status", m)).ok());
+        let priority = non_blank(&priority).and_then(|v| v.parse().map_err(|m| errors.add("priority", m)).ok());
+        let assignee_id = match non_blank(&assignee) {
             None => None,
             Some("me") => Some(Some(user.id)),
             Some("none") => Some(None),

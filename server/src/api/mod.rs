@@ -45,9 +45,7 @@ pub(crate) fn path_id(raw: &str) -> Result<i64, AppError> {
 }
 
 /// A query parameter with something in it (blank counts as absent).
-pub(crate) fn present(raw: &Option<String>) -> Option<&str> {
-    raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
+pub(crate) use app::error::non_blank as present;
 
 /// An optional query filter parsed as `T`; blank is absent, a bad value is a 422 naming `field`.
 pub(crate) fn optional<T: std::str::FromStr<Err = String>>(
