@@ -22,7 +22,7 @@ fn state_label(state: SlaState) -> &'static str {
     }
 }
 
-fn state_class(state: SlaState) -> &'static str {
+pub(super) fn state_class(state: SlaState) -> &'static str {
     match state {
         SlaState::OnTrack => "badge on-track",
         SlaState::AtRisk => "badge at-risk",
@@ -47,14 +47,23 @@ pub fn humanize(seconds: i64) -> String {
     }
 }
 
+/// A clock's state as the browser shows it: the server decides states; the browser only notices a running
+/// clock's deadline passing.
+pub(super) fn live_state(state: SlaState, due: i64, now: i64) -> SlaState {
+    if matches!(state, SlaState::OnTrack | SlaState::AtRisk) && now >= due {
+        SlaState::Breached
+    } else {
+        state
+    }
+}
+
 /// A clock's badge and its live countdown to the due time.
 #[component]
 pub fn ClockView(label: &'static str, clock: SlaClock) -> impl IntoView {
     let now = use_now();
     let due = clock.due_epoch;
     let running = matches!(clock.state, SlaState::OnTrack | SlaState::AtRisk);
-    // The server decides states; the browser only notices a deadline passing.
-    let state = move || if running && now.get() >= due { SlaState::Breached } else { clock.state };
+    let state = move || live_state(clock.state, due, now.get());
     let countdown = move || {
         let left = due - now.get();
         match state() {

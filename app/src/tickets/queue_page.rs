@@ -2,11 +2,11 @@
 //! bookmarked and the server renders it), countdowns that tick, rows that change in place and flash, keyboard
 //! navigation and bulk actions.
 
-use super::pages::humanize;
+use super::pages::{humanize, live_state, state_class};
 use super::queue::{NextDeadline, Queue, QueueRow, QueueView, QUEUE_STATUSES};
 use super::server_fns::{ticket_queue, BulkUpdateTickets};
 use super::shortcuts::{focus, use_shortcuts, ShortcutHelp, QUEUE_KEYS};
-use super::{Priority, SlaState};
+use super::Priority;
 use crate::accounts::{Level, Tier};
 use crate::layout::RequireUser;
 use crate::live::{use_live_version, use_now};
@@ -334,13 +334,7 @@ fn countdown(next: NextDeadline, now: RwSignal<i64>) -> impl IntoView {
     let due = next.due_epoch;
     let base = next.state;
     let label = if next.clock == "first_response" { "Reply" } else { "Resolve" };
-    let state = move || {
-        if matches!(base, SlaState::OnTrack | SlaState::AtRisk) && now.get() >= due {
-            SlaState::Breached
-        } else {
-            base
-        }
-    };
+    let state = move || live_state(base, due, now.get());
     let text = move || {
         let left = due - now.get();
         if left >= 0 {
@@ -349,10 +343,6 @@ fn countdown(next: NextDeadline, now: RwSignal<i64>) -> impl IntoView {
             format!("{label} overdue {}", humanize(left))
         }
     };
-    let class = move || match state() {
-        SlaState::Breached => "countdown badge breached",
-        SlaState::AtRisk => "countdown badge at-risk",
-        _ => "countdown badge on-track",
-    };
+    let class = move || format!("countdown {}", state_class(state()));
     view! { <span class=class data-testid="row-countdown">{text}</span> }
 }
