@@ -160,6 +160,8 @@ impl EventBus {
 
 /// Publishes committed events in-process, unless PostgreSQL's NOTIFY will.
 pub fn after_commit(db: &Db, bus: &EventBus, events: Vec<Event>) {
+    // The change may have queued email or webhooks: let this instance's worker look now.
+    crate::notify::outbox::wake();
     if db.backend == Backend::Sqlite {
         bus.publish(events);
     }

@@ -12,6 +12,8 @@ pub struct Services {
     pub events: crate::events::EventBus,
     /// Add `Secure` to cookies (the portal is served over HTTPS).
     pub secure_cookies: bool,
+    /// How the outbox worker (and the "send test" buttons) reach mail servers and webhooks.
+    pub outbox: Arc<crate::notify::outbox::OutboxConfig>,
 }
 
 /// The client's address, as the server saw it.

@@ -54,6 +54,23 @@ pub struct Cli {
     /// Log format: text or json
     #[arg(long, env = "SUPPORTAL_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+
+    /// Mail server for email notifications: smtps://user:pass@host, smtp://host:587?tls=required,
+    /// or smtp://localhost:25 (unencrypted); unset: no email
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of email notifications
+    #[arg(long, env = "SMTP_FROM", default_value = "Supportal <supportal@localhost>")]
+    pub smtp_from: String,
+
+    /// Seconds an email or webhook send may take before it counts as failed
+    #[arg(long, env = "SUPPORTAL_DELIVERY_TIMEOUT_SECS", default_value = "10")]
+    pub delivery_timeout_secs: String,
+
+    /// Seconds before the first retry of a failed delivery (then doubling, up to 6 h)
+    #[arg(long, env = "SUPPORTAL_RETRY_BASE_SECS", default_value = "30")]
+    pub retry_base_secs: String,
 }
 
 #[derive(Clone, Debug)]
@@ -69,11 +86,29 @@ pub struct Config {
     pub signin_attempts: u32,
     pub registrations_per_hour: u32,
     pub writes_per_minute: u32,
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
+    pub delivery_timeout_secs: u32,
+    pub retry_base_secs: u32,
 }
 
 impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// Where people reach the portal, for links in emails and webhooks.
+    pub fn base_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+
+    /// The outbox worker's settings; a bad SMTP_URL or SMTP_FROM stops start-up.
+    pub fn outbox(&self) -> Result<app::notify::outbox::OutboxConfig, String> {
+        let timeout = std::time::Duration::from_secs(u64::from(self.delivery_timeout_secs));
+        let mut outbox =
+            app::notify::outbox::OutboxConfig::new(&self.base_url(), self.smtp_url.as_deref(), &self.smtp_from, timeout)?;
+        outbox.retry_base_secs = i64::from(self.retry_base_secs);
+        Ok(outbox)
     }
 }
 
@@ -151,6 +186,10 @@ impl TryFrom<Cli> for Config {
                 100_000,
             )?,
             writes_per_minute: parse_count("SUPPORTAL_WRITES_PER_MINUTE", &cli.writes_per_minute, 10_000_000)?,
+            smtp_url: cli.smtp_url.filter(|u| !u.trim().is_empty()),
+            smtp_from: cli.smtp_from,
+            delivery_timeout_secs: parse_count("SUPPORTAL_DELIVERY_TIMEOUT_SECS", &cli.delivery_timeout_secs, 300)?,
+            retry_base_secs: parse_count("SUPPORTAL_RETRY_BASE_SECS", &cli.retry_base_secs, 86_400)?,
         })
     }
 }
@@ -185,6 +224,8 @@ mod tests {
             (vec!["--log-format", "xml"], "SUPPORTAL_LOG_FORMAT"),
             (vec!["--signin-attempts", "0"], "SUPPORTAL_SIGNIN_ATTEMPTS"),
             (vec!["--registrations-per-hour", "lots"], "SUPPORTAL_REGISTRATIONS_PER_HOUR"),
+            (vec!["--delivery-timeout-secs", "0"], "SUPPORTAL_DELIVERY_TIMEOUT_SECS"),
+            (vec!["--retry-base-secs", "soon"], "SUPPORTAL_RETRY_BASE_SECS"),
         ];
         for (args, setting) in cases {
             let err = parse(&args).unwrap_err();

@@ -76,6 +76,10 @@ async fn run(config: Config) -> Result<(), String> {
         }
     }
 
+    let outbox = config.outbox()?;
+    if config.smtp_url.is_none() {
+        tracing::info!("SMTP_URL is not set: email notifications are skipped");
+    }
     let leptos_options = leptos::config::LeptosOptions::builder()
         .output_name("supportal")
         .site_root(config.site_root.clone())
@@ -92,6 +96,7 @@ async fn run(config: Config) -> Result<(), String> {
         )),
         events: app::events::EventBus::new(),
         secure_cookies: config.secure_cookies(),
+        outbox: Arc::new(outbox),
     };
     if db.backend == app::db::Backend::Postgres {
         let start = app::events::latest_id(&db).await.map_err(|e| format!("cannot read the event log: {e}"))?;
@@ -99,6 +104,7 @@ async fn run(config: Config) -> Result<(), String> {
     }
     tokio::spawn(app::tickets::monitor::run(db.clone(), services.events.clone()));
     tokio::spawn(app::booking::service::run_reminders(db.clone(), services.events.clone()));
+    tokio::spawn(app::notify::outbox::run(db.clone(), services.events.clone(), services.outbox.clone()));
     let state = AppState::new(services, leptos_options, config.public_url.clone());
     spawn_session_sweeper(db.clone());
 

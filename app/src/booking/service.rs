@@ -13,6 +13,7 @@ use crate::accounts::{Role, Tier, User};
 use crate::db::{now, rfc3339, text_column as parse, Backend, Db};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event, EventBus, NewEvent};
+use crate::notify::integrations::IntegrationEvent;
 use crate::notify::{self, NewNotification};
 use crate::sla;
 use crate::sla_store;
@@ -475,6 +476,32 @@ async fn record_booking_event(
     Ok(vec![events::record(tx, booking_event(kind, row)).await?])
 }
 
+/// Announces a call to webhooks and Discord (through the outbox, in this transaction).
+async fn publish(
+    tx: &mut Transaction<'static, Any>,
+    kind: &str,
+    key: String,
+    booking: &Booking,
+    when: &str,
+    title: String,
+) -> Result<(), sqlx::Error> {
+    let data = serde_json::json!({
+        "booking_id": booking.id,
+        "start": booking.start,
+        "end": booking.end,
+        "starts_at_text": when,
+        "duration_minutes": booking.duration_minutes,
+        "platform": booking.platform.as_str(),
+        "topic": booking.topic,
+        "agent": booking.agent_name,
+        "customer": booking.customer_name,
+        "ticket_id": booking.ticket_id,
+        "status": booking.status,
+    });
+    let event = IntegrationEvent::new(kind, key, title, Some(format!("/calls/{}", booking.id)), data);
+    notify::outbox::publish(tx, &event).await
+}
+
 async fn tell(
     tx: &mut Transaction<'static, Any>,
     users: &[i64],
@@ -483,7 +510,9 @@ async fn tell(
     booking_id: i64,
     ticket_id: Option<i64>,
 ) -> Result<Vec<Event>, sqlx::Error> {
-    let notice = NewNotification { kind, text, ticket_id, link: Some(format!("/calls/{booking_id}")) };
+    // Emails that confirm a time carry the calendar invitation.
+    let invite = matches!(kind, "booking.created" | "booking.confirmed" | "booking.rescheduled").then_some(booking_id);
+    let notice = NewNotification { kind, text, ticket_id, link: Some(format!("/calls/{booking_id}")), invite };
     notify::to_users(tx, users, &notice).await
 }
 
@@ -574,6 +603,8 @@ pub async fn book(db: &Db, bus: &EventBus, user: &User, new: &NewBooking) -> App
             )
             .await?,
         );
+        let title = format!("{} booked a call with {} for {when}: {}", user.name, booking.agent_name, booking.topic);
+        publish(&mut tx, "booking.created", format!("booking:{id}"), &booking, &when, title).await?;
         recorded.extend(record_booking_event(&mut tx, "booking.created", &booking).await?);
         commit(db, tx, bus, recorded).await?;
         return Ok(booking);
@@ -645,6 +676,8 @@ pub async fn cancel(db: &Db, bus: &EventBus, user: &User, id: i64, reason: Optio
     } else {
         (booking.agent_id, format!("{} cancelled the call on {when}: {}", user.name, booking.topic))
     };
+    let title = format!("{} cancelled the call on {when}: {}", user.name, booking.topic);
+    publish(&mut tx, "booking.cancelled", format!("booking:{id}"), &booking, &when, title).await?;
     let mut recorded = tell(&mut tx, &[who], "booking.cancelled", text, id, booking.ticket_id).await?;
     recorded.extend(record_booking_event(&mut tx, "booking.cancelled", &booking).await?);
     commit(db, tx, bus, recorded).await?;
@@ -819,6 +852,24 @@ pub async fn ics(db: &Db, user: &User, id: i64, base_url: &str) -> AppResult<Str
     let row = load_row(db, id).await?;
     let meeting = row.meeting_url.clone();
     let booking = visible(user, row).ok_or_else(AppError::not_found)?;
+    Ok(ics_text(&booking, meeting, base_url))
+}
+
+/// The invitation an email about booking `id` carries; `None` once the call is cancelled or gone.
+pub async fn invite_ics(db: &Db, id: i64, base_url: &str) -> AppResult<Option<String>> {
+    let row = match load_row(db, id).await {
+        Ok(row) => row,
+        Err(e) if e.status == 404 => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if row.booking.status == BookingStatus::Cancelled {
+        return Ok(None);
+    }
+    let meeting = row.meeting_url.clone();
+    Ok(Some(ics_text(&row.booking, meeting, base_url)))
+}
+
+fn ics_text(booking: &Booking, meeting: Option<String>, base_url: &str) -> String {
     let url = match booking.platform {
         Platform::Portal => format!("{}{}", base_url.trim_end_matches('/'), room_path(booking.id)),
         _ => meeting.unwrap_or_else(|| format!("{}/calls/{}", base_url.trim_end_matches('/'), booking.id)),
@@ -835,7 +886,7 @@ pub async fn ics(db: &Db, user: &User, id: i64, base_url: &str) -> AppResult<Str
     );
     let uid = format!("booking-{}@supportal", booking.id);
     let event = super::IcsEvent { uid: &uid, start, end, summary: &summary, description: &description, url: &url };
-    Ok(super::booking_ics(&event, Timestamp::now()))
+    super::booking_ics(&event, Timestamp::now())
 }
 
 // ---- the portal call room -----------------------------------------------------------------------------------
@@ -988,6 +1039,8 @@ pub async fn send_due_reminders(db: &Db, bus: &EventBus, at: i64) -> AppResult<u
             } else {
                 format!("Tomorrow {when}: call with {} about {}", b.customer_name, b.topic)
             };
+            let title = format!("Call {} with {} and {}: {}", if soon { "in 15 minutes" } else { "tomorrow" }, b.agent_name, b.customer_name, b.topic);
+            publish(&mut tx, "booking.reminder", format!("booking:{id}:{kind}"), b, &when, title).await?;
             let mut recorded = tell(&mut tx, &[b.customer_id], kind, customer_text, id, b.ticket_id).await?;
             recorded.extend(tell(&mut tx, &[b.agent_id], kind, agent_text, id, b.ticket_id).await?);
             commit(db, tx, bus, recorded).await?;

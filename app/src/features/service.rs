@@ -499,6 +499,7 @@ pub async fn set_status(db: &Db, bus: &EventBus, user: &User, id: i64, change: &
                         text,
                         ticket_id: Some(ticket_id),
                         link: link.clone(),
+                        invite: None,
                     };
                     recorded.extend(notify::to_users(&mut tx, &[requester], &notice).await?);
                 }
@@ -509,8 +510,23 @@ pub async fn set_status(db: &Db, bus: &EventBus, user: &User, id: i64, change: &
             text: status_notice(&feature.title, to, note.as_deref()),
             ticket_id: None,
             link,
+            invite: None,
         };
         recorded.extend(notify::to_users(&mut tx, &told, &notice).await?);
+        let event = crate::notify::integrations::IntegrationEvent::new(
+            "feature.status",
+            format!("feature:{id}:{}:{at}", to.as_str()),
+            format!("Feature request \"{}\" is now {}", feature.title, to.label().to_lowercase()),
+            Some(format!("/features/{id}")),
+            json!({
+                "feature_id": id,
+                "title": feature.title,
+                "status": to.as_str(),
+                "previous_status": feature.status.as_str(),
+                "note": note,
+            }),
+        );
+        notify::outbox::publish(&mut tx, &event).await?;
     }
     recorded.push(events::record(&mut tx, feature_event("feature.updated", id, json!({ "status": to }))).await?);
     commit(db, tx, bus, recorded).await?;
@@ -587,6 +603,7 @@ pub async fn merge(db: &Db, bus: &EventBus, user: &User, id: i64, into_id: i64) 
         text: format!("\"{}\" was merged into \"{}\"; your vote counts there.", source.title, target.title),
         ticket_id: None,
         link: Some(format!("/features/{into_id}")),
+        invite: None,
     };
     let mut recorded = notify::to_users(&mut tx, &moved, &notice).await?;
     let votes = vote_count(&mut tx, into_id).await?;
@@ -684,6 +701,7 @@ pub async fn from_ticket(
         text: format!("Your ticket #{ticket_id} is now a feature request others can vote on: \"{}\".", new.title),
         ticket_id: Some(ticket_id),
         link: Some(format!("/features/{id}")),
+        invite: None,
     };
     let mut recorded = notify::to_users(&mut tx, &[requester], &notice).await?;
     recorded

@@ -1,7 +1,8 @@
 //! In-portal notifications (the bell): what a user is told, where it leads, and
 //! whether they have seen it. Written in the same transaction as the change that
 //! causes it; each one also records a personal event so the bell's unread count
-//! updates live in every tab the user has open.
+//! updates live in every tab the user has open, and an email twin in the outbox when the user
+//! wants that kind of email.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +11,12 @@ mod store;
 #[cfg(feature = "ssr")]
 pub use store::*;
 
+pub mod integrations;
+pub mod integrations_page;
+#[cfg(feature = "ssr")]
+pub mod integrations_store;
+#[cfg(feature = "ssr")]
+pub mod outbox;
 pub mod pages;
 pub mod server_fns;
 

@@ -12,10 +12,12 @@ pub struct NewNotification {
     pub text: String,
     pub ticket_id: Option<i64>,
     pub link: Option<String>,
+    /// The booking whose calendar invitation (`invite.ics`) goes with the email twin.
+    pub invite: Option<i64>,
 }
 
 /// Stores a notification for each of `user_ids` inside the caller's transaction, with a personal
-/// `notification.created` event each; pass the events to [`events::after_commit`].
+/// `notification.created` event each and its email in the outbox; pass the events to [`events::after_commit`].
 pub async fn to_users(
     tx: &mut Transaction<'static, Any>,
     user_ids: &[i64],
@@ -37,6 +39,7 @@ pub async fn to_users(
         .fetch_one(&mut **tx)
         .await?;
         let id: i64 = row.try_get("id")?;
+        super::outbox::email_notification(tx, user_id, id, new).await?;
         let payload = serde_json::json!({ "id": id, "kind": new.kind, "text": new.text });
         recorded.push(events::record(tx, NewEvent::personal("notification.created", user_id, payload)).await?);
     }

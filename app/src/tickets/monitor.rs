@@ -122,8 +122,12 @@ async fn record_transition(
         text: format!("#{} {}: {label} {what}", row.id, row.subject),
         ticket_id: Some(row.id),
         link: None,
+        invite: None,
     };
     let mut recorded = notify::to_users(&mut tx, &staff, &notice).await?;
+    let extra = serde_json::json!({ "clock": clock, "state": state });
+    service::publish(&mut tx, kind, format!("ticket:{}:{clock}:{at}", row.id), row, &format!("{label} {what}"), extra)
+        .await?;
     let event = events::record(
         &mut tx,
         NewEvent::ticket(
@@ -167,13 +171,16 @@ async fn auto_escalate(
     .await?;
     row.level = next;
     service::save(&mut tx, context, &mut row, at).await?;
-    let event = events::record(
-        &mut tx,
-        service::ticket_event("ticket.escalated", &row, true, serde_json::json!({ "level": next, "reason": reason })),
-    )
-    .await?;
+    let mut recorded = service::announce_escalation(&mut tx, &row, None, reason, at).await?;
+    recorded.push(
+        events::record(
+            &mut tx,
+            service::ticket_event("ticket.escalated", &row, true, serde_json::json!({ "level": next, "reason": reason })),
+        )
+        .await?,
+    );
     tx.commit().await?;
-    events::after_commit(db, bus, vec![event]);
+    events::after_commit(db, bus, recorded);
     Ok(true)
 }
 

@@ -9,6 +9,7 @@ use crate::db::{flag, now, text_column as parse, Db};
 use crate::error::{check_text, AppError, AppResult};
 use crate::events::{self, Event, EventBus, NewEvent};
 use crate::notify;
+use crate::notify::integrations::IntegrationEvent;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -176,6 +177,33 @@ pub(super) fn ticket_event(kind: &'static str, row: &TicketRow, internal: bool, 
     NewEvent::ticket(kind, row.id, row.requester_id, internal, payload)
 }
 
+/// Announces a ticket event to webhooks and Discord (through the outbox, in this transaction).
+/// `key` names the occurrence, so the same event is never queued twice.
+pub(super) async fn publish(
+    tx: &mut Transaction<'static, Any>,
+    kind: &str,
+    key: String,
+    row: &TicketRow,
+    what: &str,
+    extra: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let mut data = serde_json::json!({
+        "ticket_id": row.id,
+        "subject": row.subject,
+        "priority": row.priority,
+        "tier": row.tier,
+        "category": row.category,
+        "status": row.status,
+        "level": row.level,
+    });
+    if let (Some(obj), serde_json::Value::Object(more)) = (data.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    let title = format!("#{} {}: {what}", row.id, row.subject);
+    let event = IntegrationEvent::new(kind, key, title, Some(format!("/tickets/{}", row.id)), data);
+    notify::outbox::publish(tx, &event).await
+}
+
 /// In-portal notifications about ticket `row` for `users` (the actor themself is skipped).
 async fn tell(
     tx: &mut Transaction<'static, Any>,
@@ -204,6 +232,7 @@ async fn tell_with_link(
         text: format!("#{} {}: {what}", row.id, row.subject),
         ticket_id: Some(row.id),
         link,
+        invite: None,
     };
     notify::to_users(tx, &users, &notice).await
 }
@@ -251,6 +280,8 @@ pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewTicket) -> App
         let what = format!("new P1 ticket from a {tier} customer");
         recorded = tell(&mut tx, &staff, user.id, "ticket.new_p1", &row, &what).await?;
     }
+    let what = format!("new {} ticket from a {tier} customer", row.priority.as_str());
+    publish(&mut tx, "ticket.created", format!("ticket:{}", row.id), &row, &what, serde_json::json!({})).await?;
     recorded.push(events::record(&mut tx, ticket_event("ticket.created", &row, false, serde_json::json!({}))).await?);
     commit(db, tx, bus, recorded).await?;
     present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
@@ -625,6 +656,8 @@ pub async fn add_message(
     // The customer hears of public agent replies; the assignee of customer replies.
     let mut recorded = if user.role.is_staff() && !internal {
         let what = format!("{} replied", user.name);
+        let extra = serde_json::json!({ "message_id": message_id, "agent": user.name });
+        publish(&mut tx, "ticket.reply", format!("message:{message_id}"), &row, &what, extra).await?;
         tell(&mut tx, &[row.requester_id], user.id, "ticket.reply", &row, &what).await?
     } else if !user.role.is_staff() {
         let assignee: Vec<i64> = row.assignee_id.into_iter().collect();
@@ -676,13 +709,31 @@ pub async fn escalate(db: &Db, bus: &EventBus, user: &User, id: i64, to: Level, 
         row.assignee_id = None;
     }
     save(&mut tx, &context, &mut row, at).await?;
-    let event = events::record(
-        &mut tx,
-        ticket_event("ticket.escalated", &row, true, serde_json::json!({ "level": to, "reason": reason })),
-    )
-    .await?;
-    commit(db, tx, bus, vec![event]).await?;
+    let mut recorded = announce_escalation(&mut tx, &row, Some(user.id), &reason, at).await?;
+    recorded.push(
+        events::record(
+            &mut tx,
+            ticket_event("ticket.escalated", &row, true, serde_json::json!({ "level": to, "reason": reason })),
+        )
+        .await?,
+    );
+    commit(db, tx, bus, recorded).await?;
     present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
+}
+
+/// Staff hear that `row` went up to its current level, and so do webhooks and Discord.
+pub(super) async fn announce_escalation(
+    tx: &mut Transaction<'static, Any>,
+    row: &TicketRow,
+    actor_id: Option<i64>,
+    reason: &str,
+    at: i64,
+) -> Result<Vec<Event>, sqlx::Error> {
+    let what = format!("escalated to {}", row.level.as_str());
+    let extra = serde_json::json!({ "reason": reason });
+    publish(tx, "ticket.escalated", format!("ticket:{}:{}:{at}", row.id, row.level.as_str()), row, &what, extra).await?;
+    let staff = notify::staff_for_ticket(tx, None).await?;
+    tell(tx, &staff, actor_id.unwrap_or(0), "ticket.escalated", row, &what).await
 }
 
 /// A call about ticket `ticket_id` was held: the agent's notes join the conversation as an internal note, and

@@ -228,6 +228,7 @@ mod store {
                 text: format!("#{} {}: the customer rated the resolution Bad", row.id, row.subject),
                 ticket_id: Some(row.id),
                 link: Some(format!("/tickets/{}", row.id)),
+                invite: None,
             };
             recorded.extend(notify::to_users(&mut tx, &[assignee], &notice).await?);
         }

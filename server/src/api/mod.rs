@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod reports;
 pub mod sla;
 pub mod tickets;
+pub mod webhooks;
 
 use crate::AppState;
 use app::accounts::{service, User};
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(sla::router())
         .merge(notifications::router())
         .merge(reports::router())
+        .merge(webhooks::router())
         .route("/openapi.json", axum::routing::get(openapi::spec))
         .fallback(|| async { AppError::not_found() })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

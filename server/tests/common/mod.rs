@@ -216,9 +216,32 @@ pub async fn event_bus(db: &Db) -> app::events::EventBus {
     bus
 }
 
+/// The outbox settings tests use: no mail server, short timeouts and quick retries.
+pub fn test_outbox(smtp_url: Option<&str>) -> app::notify::outbox::OutboxConfig {
+    let mut config = app::notify::outbox::OutboxConfig::new(
+        "http://portal.test",
+        smtp_url,
+        "Supportal <support@portal.test>",
+        std::time::Duration::from_secs(2),
+    )
+    .expect("outbox config");
+    config.retry_base_secs = 1;
+    config.lease_secs = 5;
+    config
+}
+
 pub async fn app_for(db: Db, backend: Backend) -> TestApp {
-    let services =
-        Services { events: event_bus(&db).await, db, limits: Arc::new(RateLimits::standard()), secure_cookies: false };
+    app_with_outbox(db, backend, test_outbox(None)).await
+}
+
+pub async fn app_with_outbox(db: Db, backend: Backend, outbox: app::notify::outbox::OutboxConfig) -> TestApp {
+    let services = Services {
+        events: event_bus(&db).await,
+        db,
+        limits: Arc::new(RateLimits::standard()),
+        secure_cookies: false,
+        outbox: Arc::new(outbox),
+    };
     let state = AppState::new(services, leptos_options(), None);
     TestApp { router: supportal::app(state.clone()), state, backend }
 }
