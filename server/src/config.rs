@@ -105,8 +105,12 @@ impl Config {
     /// The outbox worker's settings; a bad SMTP_URL or SMTP_FROM stops start-up.
     pub fn outbox(&self) -> Result<app::notify::outbox::OutboxConfig, String> {
         let timeout = std::time::Duration::from_secs(u64::from(self.delivery_timeout_secs));
-        let mut outbox =
-            app::notify::outbox::OutboxConfig::new(&self.base_url(), self.smtp_url.as_deref(), &self.smtp_from, timeout)?;
+        let mut outbox = app::notify::outbox::OutboxConfig::new(
+            &self.base_url(),
+            self.smtp_url.as_deref(),
+            &self.smtp_from,
+            timeout,
+        )?;
         outbox.retry_base_secs = i64::from(self.retry_base_secs);
         Ok(outbox)
     }

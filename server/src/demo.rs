@@ -59,7 +59,14 @@ pub fn demo_users() -> Vec<DemoUser> {
 /// Creates the demo users that do not exist yet; returns how many were created.
 /// On a portal without tickets it also opens a few in different states.
 pub async fn seed(db: &Db) -> Result<usize, String> {
+    seed_for(db, "http://127.0.0.1:3000").await
+}
+
+/// [`seed`], for a portal reached at `base_url` (where the demo webhooks point).
+pub async fn seed_for(db: &Db, base_url: &str) -> Result<usize, String> {
     let created = seed_users(db).await?;
+    // Before the tickets and calls, so that those announce themselves through the outbox like real ones.
+    seed_integrations(db, base_url).await?;
     seed_tickets(db).await?;
     crate::demo_metrics::seed(db).await?;
     seed_features(db).await?;
@@ -80,6 +87,83 @@ async fn seed_users(db: &Db) -> Result<usize, String> {
         created += 1;
     }
     Ok(created)
+}
+
+/// Outgoing webhooks (one healthy, one whose server is down and that gets switched off), the Discord
+/// channel, and an email choice, so the Integrations page and the delivery logs fill up as the demo runs.
+async fn seed_integrations(db: &Db, base_url: &str) -> Result<(), String> {
+    use app::notify::integrations::WEBHOOK_EVENTS;
+    use app::notify::integrations_store::{self as integrations, WebhookInput};
+    let existing: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhooks").fetch_one(&db.pool).await.map_err(|e| e.to_string())?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let fail = |e: app::error::AppError| format!("demo integrations: {}", e.message);
+    let manager = demo_user(db, "manager@demo.supportal.test").await?;
+    let healthy = WebhookInput {
+        url: Some(format!("{base_url}{DEMO_RECEIVER}/webhook")),
+        events: Some(WEBHOOK_EVENTS.iter().map(|(kind, _)| kind.to_string()).collect()),
+        description: Some("Demo receiver: the portal's own endpoint, which checks each signature".into()),
+        ..WebhookInput::default()
+    };
+    integrations::create_webhook(db, manager.id, &healthy).await.map_err(fail)?;
+    let broken = WebhookInput {
+        // Port 9 (discard) refuses connections: watch the retries, then the automatic switch-off.
+        url: Some("http://127.0.0.1:9/crm-sync".into()),
+        events: Some(vec!["ticket.created".into(), "sla.breached".into()]),
+        description: Some("CRM sync (its server is down)".into()),
+        ..WebhookInput::default()
+    };
+    integrations::create_webhook(db, manager.id, &broken).await.map_err(fail)?;
+    let discord_events: Vec<String> =
+        ["ticket.new_p1", "sla.breached", "booking.created", "booking.cancelled"].map(String::from).to_vec();
+    integrations::save_discord(db, Some(&format!("{base_url}{DEMO_RECEIVER}/discord")), &discord_events)
+        .await
+        .map_err(fail)?;
+    let general = demo_user(db, "general@demo.supportal.test").await?;
+    let prefs = app::notify::integrations::EmailPreferences { features: false, ..Default::default() };
+    integrations::save_email_preferences(db, general.id, prefs).await.map_err(fail)?;
+    Ok(())
+}
+
+/// Where the demo's webhooks deliver: a receiver inside the portal itself, mounted only with `--demo`.
+pub const DEMO_RECEIVER: &str = "/demo/receiver";
+
+/// The demo receiver: a Discord post is taken as is; a webhook delivery only with a valid signature.
+pub fn receiver(db: Db) -> axum::Router {
+    axum::Router::new().route(&format!("{DEMO_RECEIVER}/{{kind}}"), axum::routing::post(receive)).with_state(db)
+}
+
+async fn receive(
+    axum::extract::State(db): axum::extract::State<Db>,
+    axum::extract::Path(kind): axum::extract::Path<String>,
+    headers: http::HeaderMap,
+    body: String,
+) -> http::StatusCode {
+    use http::StatusCode;
+    if serde_json::from_str::<serde_json::Value>(&body).is_err() {
+        return StatusCode::BAD_REQUEST;
+    }
+    if kind == "discord" {
+        return StatusCode::NO_CONTENT;
+    }
+    let Some(signature) = headers.get("x-supportal-signature").and_then(|v| v.to_str().ok()) else {
+        return StatusCode::UNAUTHORIZED;
+    };
+    let Some(t) = signature.split(',').find_map(|p| p.strip_prefix("t=")).and_then(|t| t.parse::<i64>().ok()) else {
+        return StatusCode::UNAUTHORIZED;
+    };
+    let secrets: Vec<String> = sqlx::query_scalar("SELECT secret FROM webhooks WHERE url LIKE $1")
+        .bind(format!("%{DEMO_RECEIVER}/webhook"))
+        .fetch_all(&db.pool)
+        .await
+        .unwrap_or_default();
+    if secrets.iter().any(|secret| app::notify::integrations::signature(secret, t, &body) == signature) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::UNAUTHORIZED
+    }
 }
 
 pub fn print_sign_ins(address: &str) {

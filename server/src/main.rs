@@ -70,7 +70,7 @@ async fn run(config: Config) -> Result<(), String> {
         }
     }
     if config.demo {
-        let created = demo::seed(&db).await?;
+        let created = demo::seed_for(&db, &config.base_url()).await?;
         if created > 0 {
             tracing::info!(created, "seeded demo data");
         }
@@ -104,7 +104,7 @@ async fn run(config: Config) -> Result<(), String> {
     }
     tokio::spawn(app::tickets::monitor::run(db.clone(), services.events.clone()));
     tokio::spawn(app::booking::service::run_reminders(db.clone(), services.events.clone()));
-    tokio::spawn(app::notify::outbox::run(db.clone(), services.events.clone(), services.outbox.clone()));
+    let (outbox_events, outbox) = (services.events.clone(), services.outbox.clone());
     let state = AppState::new(services, leptos_options, config.public_url.clone());
     spawn_session_sweeper(db.clone());
 
@@ -113,10 +113,16 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("SUPPORTAL_BIND: cannot listen on {}: {e}", config.bind))?;
     let address = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
     tracing::info!(%address, "listening");
+    // Deliveries start once the portal listens: the demo's webhooks point at the portal itself.
+    tokio::spawn(app::notify::outbox::run(db.clone(), outbox_events, outbox));
     if config.demo {
         demo::print_sign_ins(&address);
     }
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+    let mut router = app(state);
+    if config.demo {
+        router = router.merge(demo::receiver(db.clone()));
+    }
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;

@@ -98,3 +98,151 @@ fn starts_on_a_fresh_sqlite_file_and_stops_cleanly_on_sigterm() {
     assert!(stdout.contains("manager@demo.supportal.test"), "demo sign-ins are printed: {stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Sends one HTTP/1.1 request; returns the status code and the body.
+fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+fn json_field(body: &str, field: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    match &value[field] {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A webhook receiver on a plain thread: it hangs on every request until `answer` is set, then answers 200.
+/// Returns the delivery ids it saw and what it answered (`true`: 200).
+fn start_receiver(
+    answer: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<(String, bool)>>>) {
+    use std::io::BufRead;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+            let (mut delivery, mut length, mut line) = (String::new(), 0usize, String::new());
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line.trim_end() != "" {
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("x-supportal-delivery:") {
+                    delivery = v.trim().to_string();
+                }
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let ok = answer.load(std::sync::atomic::Ordering::SeqCst);
+            if let Ok(mut seen) = kept.lock() {
+                seen.push((delivery, ok));
+            }
+            if ok {
+                let mut stream = stream;
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            } else {
+                held.push(stream);
+            }
+        }
+    });
+    (port, seen)
+}
+
+fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn start_server(port: u16, db_url: &str) -> std::process::Child {
+    let child = binary()
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", db_url)
+        .env("SUPPORTAL_ADMIN_EMAIL", "admin@example.com")
+        .env("SUPPORTAL_ADMIN_PASSWORD", "a long admin passphrase")
+        .env("SUPPORTAL_DELIVERY_TIMEOUT_SECS", "2")
+        .env("SUPPORTAL_RETRY_BASE_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_for("the server to come up", 30, || get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")));
+    child
+}
+
+/// The outbox survives a crash: the server is killed (SIGKILL) while a webhook delivery is under way,
+/// and after a restart the delivery is made, with the same delivery id.
+#[cfg(unix)]
+#[test]
+fn a_delivery_cut_off_by_a_crash_is_made_after_restart() {
+    let dir = std::env::temp_dir().join(format!("supportal-outbox-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let db_url = format!("sqlite://{}/supportal.db", dir.display());
+    let answer = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (receiver_port, seen) = start_receiver(answer.clone());
+    let port = free_port();
+    let mut server = start_server(port, &db_url);
+
+    let sign_in = r#"{"email":"admin@example.com","password":"a long admin passphrase","label":"test"}"#;
+    let (status, body) = request(port, "POST", "/api/v1/auth/tokens", None, sign_in);
+    assert_eq!(status, 201, "{body}");
+    let admin = json_field(&body, "token");
+    let hook = format!(r#"{{"url":"http://127.0.0.1:{receiver_port}/hook","events":["ticket.created"]}}"#);
+    let (status, body) = request(port, "POST", "/api/v1/webhooks", Some(&admin), &hook);
+    assert_eq!(status, 201, "{body}");
+    let register = r#"{"email":"pat@example.com","password":"a long passphrase","name":"Pat"}"#;
+    let (status, body) = request(port, "POST", "/api/v1/auth/register", None, register);
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = request(
+        port,
+        "POST",
+        "/api/v1/auth/tokens",
+        None,
+        r#"{"email":"pat@example.com","password":"a long passphrase","label":"t"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let pat = json_field(&body, "token");
+    let ticket = r#"{"subject":"Exports fail","body":"The export stops half way.","priority":"P3"}"#;
+    let (status, body) = request(port, "POST", "/api/v1/tickets", Some(&pat), ticket);
+    assert_eq!(status, 201, "{body}");
+    let ticket_id = json_field(&body, "id");
+
+    // The receiver holds the request; the server dies mid-send.
+    wait_for("the first try", 15, || seen.lock().map(|s| s.len()).unwrap_or(0) == 1);
+    let killed = Command::new("kill").args(["-KILL", &server.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let _ = server.wait();
+
+    answer.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut server = start_server(port, &db_url);
+    wait_for("the delivery after restart", 40, || seen.lock().map(|s| s.iter().any(|(_, ok)| *ok)).unwrap_or(false));
+    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = server.wait();
+    let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let expected = format!("ticket.created:ticket:{ticket_id}");
+    assert!(seen.iter().all(|(id, _)| *id == expected), "{seen:?}");
+    assert_eq!(seen.iter().filter(|(_, ok)| *ok).count(), 1, "delivered once: {seen:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1039,7 +1039,13 @@ pub async fn send_due_reminders(db: &Db, bus: &EventBus, at: i64) -> AppResult<u
             } else {
                 format!("Tomorrow {when}: call with {} about {}", b.customer_name, b.topic)
             };
-            let title = format!("Call {} with {} and {}: {}", if soon { "in 15 minutes" } else { "tomorrow" }, b.agent_name, b.customer_name, b.topic);
+            let title = format!(
+                "Call {} with {} and {}: {}",
+                if soon { "in 15 minutes" } else { "tomorrow" },
+                b.agent_name,
+                b.customer_name,
+                b.topic
+            );
             publish(&mut tx, "booking.reminder", format!("booking:{id}:{kind}"), b, &when, title).await?;
             let mut recorded = tell(&mut tx, &[b.customer_id], kind, customer_text, id, b.ticket_id).await?;
             recorded.extend(tell(&mut tx, &[b.agent_id], kind, agent_text, id, b.ticket_id).await?);

@@ -61,7 +61,13 @@ pub struct IntegrationEvent {
 }
 
 impl IntegrationEvent {
-    pub fn new(kind: &str, key: impl Into<String>, title: impl Into<String>, path: Option<String>, data: Value) -> Self {
+    pub fn new(
+        kind: &str,
+        key: impl Into<String>,
+        title: impl Into<String>,
+        path: Option<String>,
+        data: Value,
+    ) -> Self {
         IntegrationEvent { kind: kind.to_string(), key: key.into(), title: title.into(), path, data }
     }
 
@@ -115,11 +121,8 @@ pub fn choose_events(chosen: &[String], allowed: &[(&str, &str)]) -> Result<Vec<
             return Err(format!("`{kind}` is not an event you can subscribe to."));
         }
     }
-    let events: Vec<String> = allowed
-        .iter()
-        .filter(|(k, _)| chosen.iter().any(|c| c == k))
-        .map(|(k, _)| k.to_string())
-        .collect();
+    let events: Vec<String> =
+        allowed.iter().filter(|(k, _)| chosen.iter().any(|c| c == k)).map(|(k, _)| k.to_string()).collect();
     if events.is_empty() {
         return Err("Choose at least one event.".into());
     }
@@ -530,10 +533,7 @@ mod tests {
 
     #[test]
     fn masked_urls_hide_the_token() {
-        assert_eq!(
-            mask_url("https://discord.com/api/webhooks/123/abcdefghijkl"),
-            "https://discord.com/…ijkl"
-        );
+        assert_eq!(mask_url("https://discord.com/api/webhooks/123/abcdefghijkl"), "https://discord.com/…ijkl");
         assert_eq!(mask_url("https://h.example"), "https://h.example");
     }
 

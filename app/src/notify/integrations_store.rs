@@ -33,9 +33,8 @@ fn webhook_from_row(r: &sqlx::any::AnyRow) -> Result<Webhook, sqlx::Error> {
 }
 
 pub async fn list_webhooks(db: &Db) -> AppResult<Vec<Webhook>> {
-    let rows = sqlx::query(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks w ORDER BY w.id"))
-        .fetch_all(&db.pool)
-        .await?;
+    let rows =
+        sqlx::query(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks w ORDER BY w.id")).fetch_all(&db.pool).await?;
     Ok(rows.iter().map(webhook_from_row).collect::<Result<_, _>>()?)
 }
 
@@ -95,7 +94,10 @@ pub async fn create_webhook(db: &Db, created_by: i64, input: &WebhookInput) -> A
     let mut tx = db.begin_write().await?;
     let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM webhooks").fetch_one(&mut *tx).await?.try_get("n")?;
     if count >= MAX_WEBHOOKS {
-        return Err(AppError::conflict("too_many_webhooks", format!("A portal keeps at most {MAX_WEBHOOKS} webhooks.")));
+        return Err(AppError::conflict(
+            "too_many_webhooks",
+            format!("A portal keeps at most {MAX_WEBHOOKS} webhooks."),
+        ));
     }
     let id: i64 = sqlx::query(
         "INSERT INTO webhooks (url, events, secret, description, created_by, created_at, updated_at) \

@@ -89,7 +89,7 @@ impl OutboxConfig {
             smtp,
             http,
             retry_base_secs: 30,
-            lease_secs: timeout_secs * 3 + 30,
+            lease_secs: timeout_secs * 2 + 5,
             poll: Duration::from_secs(2),
             batch: 16,
         })
@@ -126,7 +126,8 @@ async fn insert(
 pub async fn publish(tx: &mut Transaction<'static, Any>, event: &IntegrationEvent) -> Result<(), sqlx::Error> {
     let at = now();
     let payload = serde_json::to_string(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let hooks = sqlx::query("SELECT id, events FROM webhooks WHERE active = 1 ORDER BY id").fetch_all(&mut **tx).await?;
+    let hooks =
+        sqlx::query("SELECT id, events FROM webhooks WHERE active = 1 ORDER BY id").fetch_all(&mut **tx).await?;
     for hook in hooks {
         let id: i64 = hook.try_get("id")?;
         let subscribed = rules::events_from_text(&hook.try_get::<String, _>("events")?);
@@ -135,7 +136,8 @@ pub async fn publish(tx: &mut Transaction<'static, Any>, event: &IntegrationEven
             insert(tx, "webhook", (Some(id), None), &key, &event.kind, &payload, at).await?;
         }
     }
-    let discord = sqlx::query("SELECT url, events FROM discord_settings WHERE id = 1").fetch_optional(&mut **tx).await?;
+    let discord =
+        sqlx::query("SELECT url, events FROM discord_settings WHERE id = 1").fetch_optional(&mut **tx).await?;
     if let Some(row) = discord {
         let url: Option<String> = row.try_get("url")?;
         let chosen = rules::events_from_text(&row.try_get::<String, _>("events")?);
@@ -317,7 +319,9 @@ pub(crate) async fn post_json(config: &OutboxConfig, url: &str, body: String, he
                 skipped: false,
             }
         }
-        Err(error) => Outcome { status_code: None, latency_ms, error: Some(describe_http_error(&error)), skipped: false },
+        Err(error) => {
+            Outcome { status_code: None, latency_ms, error: Some(describe_http_error(&error)), skipped: false }
+        }
     }
 }
 
@@ -366,7 +370,12 @@ async fn send_discord(db: &Db, config: &OutboxConfig, row: &Claimed, event: &Int
 }
 
 /// Builds the MIME message: text and HTML alternatives, plus `invite.ics` when there is one.
-pub fn build_email(config_from: &Mailbox, message: &EmailMessage, base_url: &str, message_id: &str) -> Result<Message, String> {
+pub fn build_email(
+    config_from: &Mailbox,
+    message: &EmailMessage,
+    base_url: &str,
+    message_id: &str,
+) -> Result<Message, String> {
     let to: Mailbox = match format!("{} <{}>", message.name.replace(['<', '>', '"'], ""), message.to).parse() {
         Ok(to) => to,
         Err(_) => message.to.parse().map_err(|_| "the recipient address is not valid".to_string())?,
@@ -380,7 +389,9 @@ pub fn build_email(config_from: &Mailbox, message: &EmailMessage, base_url: &str
         Some(ics) => {
             let calendar = ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
                 .map_err(|_| "bad calendar content type".to_string())?;
-            MultiPart::mixed().multipart(alternative).singlepart(Attachment::new("invite.ics".into()).body(ics.clone(), calendar))
+            MultiPart::mixed()
+                .multipart(alternative)
+                .singlepart(Attachment::new("invite.ics".into()).body(ics.clone(), calendar))
         }
     };
     Message::builder()
@@ -419,7 +430,12 @@ async fn deliver_email(db: &Db, config: &OutboxConfig, row: &Claimed) -> Outcome
             Ok(ics) => message.ics = ics,
             Err(e) => {
                 tracing::warn!(error = %e, booking_id, "outbox: could not make the invitation");
-                return Outcome { status_code: None, latency_ms: 0, error: Some("database error".into()), skipped: false };
+                return Outcome {
+                    status_code: None,
+                    latency_ms: 0,
+                    error: Some("database error".into()),
+                    skipped: false,
+                };
             }
         }
     }
@@ -452,7 +468,13 @@ async fn deliver(db: &Db, config: &OutboxConfig, row: &Claimed) -> Outcome {
 
 /// Records the try, and either finishes the row or schedules the next try. A webhook that keeps
 /// failing is switched off and the managers are told.
-async fn settle(db: &Db, bus: &EventBus, config: &OutboxConfig, row: &Claimed, outcome: &Outcome) -> Result<(), sqlx::Error> {
+async fn settle(
+    db: &Db,
+    bus: &EventBus,
+    config: &OutboxConfig,
+    row: &Claimed,
+    outcome: &Outcome,
+) -> Result<(), sqlx::Error> {
     let at = now();
     let mut tx = db.begin_write().await?;
     sqlx::query(
@@ -528,7 +550,7 @@ async fn count_webhook_result(
     let row = sqlx::query(
         "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1, \
          active = CASE WHEN consecutive_failures + 1 >= $1 THEN 0 ELSE active END, updated_at = $2 \
-         WHERE id = $3 RETURNING consecutive_failures, url",
+         WHERE id = $3 RETURNING consecutive_failures, active, url",
     )
     .bind(rules::DISABLE_AFTER_FAILURES)
     .bind(at)
@@ -536,17 +558,10 @@ async fn count_webhook_result(
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = row else { return Ok(Vec::new()) };
-    // Only the failure that reaches the limit switches it off and tells the managers; sends already
-    // under way may fail after it, and count past the limit without telling anyone again.
-    if row.try_get::<i64, _>("consecutive_failures")? != rules::DISABLE_AFTER_FAILURES {
+    if row.try_get::<i64, _>("active")? == 1 {
         return Ok(Vec::new());
     }
-    let reason = format!("Switched off after {} failed deliveries in a row.", rules::DISABLE_AFTER_FAILURES);
-    sqlx::query("UPDATE webhooks SET disabled_reason = $1 WHERE id = $2")
-        .bind(&reason)
-        .bind(webhook_id)
-        .execute(&mut **tx)
-        .await?;
+    // Switched off: nothing more goes out, including rows that sends under way just put back for a retry.
     let dropped = sqlx::query(
         "UPDATE outbox SET status = 'failed', last_error = 'the webhook is disabled', locked_until = NULL \
          WHERE webhook_id = $1 AND status = 'pending'",
@@ -554,7 +569,18 @@ async fn count_webhook_result(
     .bind(webhook_id)
     .execute(&mut **tx)
     .await?;
+    // Only the failure that reaches the limit tells the managers; those of sends that were under way
+    // count past it without telling anyone again.
+    if row.try_get::<i64, _>("consecutive_failures")? != rules::DISABLE_AFTER_FAILURES {
+        return Ok(Vec::new());
+    }
     tracing::warn!(webhook_id, dropped = dropped.rows_affected(), "webhook switched off after repeated failures");
+    let reason = format!("Switched off after {} failed deliveries in a row.", rules::DISABLE_AFTER_FAILURES);
+    sqlx::query("UPDATE webhooks SET disabled_reason = $1 WHERE id = $2")
+        .bind(&reason)
+        .bind(webhook_id)
+        .execute(&mut **tx)
+        .await?;
     let url: String = row.try_get("url")?;
     let managers: Vec<i64> = sqlx::query("SELECT id FROM users WHERE role IN ('manager', 'admin') ORDER BY id")
         .fetch_all(&mut **tx)
@@ -564,7 +590,11 @@ async fn count_webhook_result(
         .collect::<Result<_, _>>()?;
     let notice = super::NewNotification {
         kind: "webhook.disabled",
-        text: format!("Webhook {} was switched off after {} failed deliveries in a row", rules::mask_url(&url), rules::DISABLE_AFTER_FAILURES),
+        text: format!(
+            "Webhook {} was switched off after {} failed deliveries in a row",
+            rules::mask_url(&url),
+            rules::DISABLE_AFTER_FAILURES
+        ),
         ticket_id: None,
         link: Some("/admin/integrations".into()),
         invite: None,

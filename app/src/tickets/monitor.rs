@@ -175,7 +175,12 @@ async fn auto_escalate(
     recorded.push(
         events::record(
             &mut tx,
-            service::ticket_event("ticket.escalated", &row, true, serde_json::json!({ "level": next, "reason": reason })),
+            service::ticket_event(
+                "ticket.escalated",
+                &row,
+                true,
+                serde_json::json!({ "level": next, "reason": reason }),
+            ),
         )
         .await?,
     );

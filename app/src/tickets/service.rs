@@ -731,7 +731,8 @@ pub(super) async fn announce_escalation(
 ) -> Result<Vec<Event>, sqlx::Error> {
     let what = format!("escalated to {}", row.level.as_str());
     let extra = serde_json::json!({ "reason": reason });
-    publish(tx, "ticket.escalated", format!("ticket:{}:{}:{at}", row.id, row.level.as_str()), row, &what, extra).await?;
+    publish(tx, "ticket.escalated", format!("ticket:{}:{}:{at}", row.id, row.level.as_str()), row, &what, extra)
+        .await?;
     let staff = notify::staff_for_ticket(tx, None).await?;
     tell(tx, &staff, actor_id.unwrap_or(0), "ticket.escalated", row, &what).await
 }

@@ -197,6 +197,8 @@ impl TestApp {
     }
 }
 
+pub mod peers;
+
 pub fn leptos_options() -> leptos::config::LeptosOptions {
     leptos::config::LeptosOptions::builder()
         .output_name("supportal")
