@@ -84,6 +84,15 @@ async fn openapi_describes_the_api(app: TestApp) {
         "/sla/preview",
         "/hours",
         "/hours/holidays",
+        "/webhooks",
+        "/webhooks/{id}",
+        "/webhooks/{id}/test",
+        "/webhooks/{id}/deliveries",
+        "/integrations/discord",
+        "/integrations/discord/test",
+        "/integrations/discord/deliveries",
+        "/integrations/email/test",
+        "/me/email-preferences",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }

@@ -126,11 +126,12 @@ fn json_field(body: &str, field: &str) -> String {
     }
 }
 
+/// What the receiver saw: each delivery id, and whether it was answered (200) or held.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, bool)>>>;
+
 /// A webhook receiver on a plain thread: it hangs on every request until `answer` is set, then answers 200.
 /// Returns the delivery ids it saw and what it answered (`true`: 200).
-fn start_receiver(
-    answer: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<(String, bool)>>>) {
+fn start_receiver(answer: std::sync::Arc<std::sync::atomic::AtomicBool>) -> (u16, Seen) {
     use std::io::BufRead;
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();

@@ -385,6 +385,86 @@ fn report_paths(id: &Value, idempotency: &Value) -> Value {
     })
 }
 
+fn integration_paths(id: &Value) -> Value {
+    let secured = || json!([{ "bearer": [] }, { "session": [] }]);
+    let webhook = || {
+        json!({ "type": "object", "properties": {
+        "id": { "type": "integer" }, "url": { "type": "string" }, "events": { "type": "array", "items": { "type": "string" } },
+        "description": { "type": "string", "nullable": true }, "active": { "type": "boolean" },
+        "consecutive_failures": { "type": "integer" }, "disabled_reason": { "type": "string", "nullable": true },
+        "created_at": { "type": "integer" }, "deliveries": { "type": "integer" }, "delivered": { "type": "integer" } } })
+    };
+    let events = || json!({ "type": "array", "items": { "type": "string", "enum": webhook_event_kinds() } });
+    let delivery = || {
+        json!({ "type": "object", "properties": {
+        "id": { "type": "integer" }, "event": { "type": "string" }, "event_id": { "type": "string" },
+        "status": { "type": "string", "enum": ["pending", "delivered", "failed", "skipped"] }, "attempts": { "type": "integer" },
+        "status_code": { "type": "integer", "nullable": true }, "latency_ms": { "type": "integer", "nullable": true },
+        "error": { "type": "string", "nullable": true }, "created_at": { "type": "integer" },
+        "delivered_at": { "type": "integer", "nullable": true }, "next_attempt_at": { "type": "integer", "nullable": true } } })
+    };
+    let log = || json!({ "type": "object", "properties": { "items": { "type": "array", "items": delivery() } } });
+    let limit = || json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200, "default": 50 } });
+    let forbidden = || json!({ "$ref": "#/components/responses/Forbidden" });
+    let invalid = || json!({ "$ref": "#/components/responses/Invalid" });
+    let not_found = || json!({ "$ref": "#/components/responses/NotFound" });
+    let prefs = || {
+        json!({ "type": "object", "required": ["tickets", "sla", "bookings", "features"], "properties": {
+        "tickets": { "type": "boolean" }, "sla": { "type": "boolean" }, "bookings": { "type": "boolean" }, "features": { "type": "boolean" } } })
+    };
+    let discord = || {
+        json!({ "type": "object", "properties": { "url_masked": { "type": "string", "nullable": true },
+        "events": { "type": "array", "items": { "type": "string" } } } })
+    };
+    let test_result = || {
+        json!({ "type": "object", "properties": { "ok": { "type": "boolean" },
+        "status_code": { "type": "integer", "nullable": true }, "latency_ms": { "type": "integer" }, "error": { "type": "string", "nullable": true } } })
+    };
+    json!({
+        "/webhooks": {
+            "get": { "summary": "Outgoing webhooks (managers); secrets are never listed", "security": secured(),
+                "responses": { "200": ok("The webhooks", json!({ "type": "object", "properties": { "items": { "type": "array", "items": webhook() } } })), "403": forbidden() } },
+            "post": { "summary": "Add a webhook (managers). Deliveries are POSTed as JSON with X-Supportal-Event, X-Supportal-Delivery (de-duplicate on it: delivery is at least once) and X-Supportal-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" keyed with the secret>. Retried with exponential backoff up to 8 times; switched off after 5 failures in a row.",
+                "security": secured(),
+                "requestBody": json_body(json!({ "type": "object", "required": ["url", "events"], "properties": {
+                    "url": { "type": "string", "description": "http:// or https://" }, "events": events(),
+                    "secret": { "type": "string", "minLength": 16, "description": "Omit to have one generated" },
+                    "description": { "type": "string", "maxLength": 200 } } })),
+                "responses": { "201": ok("The webhook and its secret, shown this once", webhook()), "403": forbidden(), "409": { "$ref": "#/components/responses/Conflict" }, "422": invalid() } }
+        },
+        "/webhooks/{id}": {
+            "get": { "summary": "One webhook (managers)", "parameters": [id], "security": secured(), "responses": { "200": ok("The webhook", webhook()), "404": not_found() } },
+            "patch": { "summary": "Change URL, events, description, or switch on/off (managers); switching on clears the failures", "parameters": [id], "security": secured(),
+                "requestBody": json_body(json!({ "type": "object", "properties": { "url": { "type": "string" }, "events": events(), "description": { "type": "string" }, "active": { "type": "boolean" } } })),
+                "responses": { "200": ok("The webhook", webhook()), "404": not_found(), "422": invalid() } },
+            "delete": { "summary": "Delete a webhook and its log (managers)", "parameters": [id], "security": secured(), "responses": { "204": { "description": "Deleted" }, "404": not_found() } }
+        },
+        "/webhooks/{id}/test": { "post": { "summary": "Queue a signed `ping` event for this webhook (managers)", "parameters": [id], "security": secured(),
+            "responses": { "202": ok("Queued", json!({ "type": "object", "properties": { "delivery_id": { "type": "integer" } } })), "404": not_found(), "409": { "$ref": "#/components/responses/Conflict" } } } },
+        "/webhooks/{id}/deliveries": { "get": { "summary": "The delivery log, newest first: status, attempts, status code, latency, error (managers)", "parameters": [id, limit()], "security": secured(),
+            "responses": { "200": ok("Deliveries", log()), "404": not_found(), "422": invalid() } } },
+        "/integrations/discord": {
+            "get": { "summary": "The Discord channel (managers); the URL is masked", "security": secured(), "responses": { "200": ok("Settings", discord()), "403": forbidden() } },
+            "put": { "summary": "Set the Discord webhook URL (omit: keep; empty: remove) and its events (managers)", "security": secured(),
+                "requestBody": json_body(json!({ "type": "object", "required": ["events"], "properties": { "url": { "type": "string" }, "events": { "type": "array", "items": { "type": "string" } } } })),
+                "responses": { "200": ok("Settings", discord()), "422": invalid() } }
+        },
+        "/integrations/discord/test": { "post": { "summary": "Post a test embed to Discord now (managers)", "security": secured(), "responses": { "200": ok("How it went", test_result()), "422": invalid() } } },
+        "/integrations/discord/deliveries": { "get": { "summary": "The Discord delivery log (managers)", "parameters": [limit()], "security": secured(), "responses": { "200": ok("Deliveries", log()) } } },
+        "/integrations/email/test": { "post": { "summary": "Send a test email to yourself now (managers)", "security": secured(),
+            "responses": { "200": ok("How it went", json!({ "type": "object", "properties": { "ok": { "type": "boolean" }, "to": { "type": "string" }, "error": { "type": "string", "nullable": true } } })) } } },
+        "/me/email-preferences": {
+            "get": { "summary": "Which emails you get", "security": secured(), "responses": { "200": ok("Your choices", prefs()) } },
+            "put": { "summary": "Choose which emails you get", "security": secured(), "requestBody": json_body(prefs()), "responses": { "200": ok("Your choices", prefs()), "422": invalid() } }
+        }
+    })
+}
+
+/// The event kinds a webhook may subscribe to.
+pub fn webhook_event_kinds() -> Vec<&'static str> {
+    app::notify::integrations::WEBHOOK_EVENTS.iter().map(|(kind, _)| *kind).collect()
+}
+
 pub fn document() -> Value {
     let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 } });
     let limit = json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200, "default": 50 } });
@@ -394,6 +474,7 @@ pub fn document() -> Value {
     let feature_paths = feature_paths(&id, &limit, &cursor, &idempotency);
     let booking_paths = booking_paths(&id, &limit, &cursor, &idempotency);
     let report_paths = report_paths(&id, &idempotency);
+    let integration_paths = integration_paths(&id);
     let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
@@ -629,6 +710,9 @@ pub fn document() -> Value {
         paths.extend(more);
     }
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), report_paths) {
+        paths.extend(more);
+    }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), integration_paths) {
         paths.extend(more);
     }
     doc
