@@ -131,7 +131,7 @@ async fn run(config: Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Expired sessions are deleted hourly.
+/// Expired sessions, and outbox rows settled long ago, are deleted hourly.
 fn spawn_session_sweeper(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
@@ -141,6 +141,11 @@ fn spawn_session_sweeper(db: Db) {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+            }
+            match app::notify::outbox::prune(&db, app::db::now() - app::notify::outbox::KEEP_SETTLED_SECS).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "old outbox rows removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox sweep failed"),
             }
         }
     });

@@ -134,6 +134,13 @@ async fn a_failed_delivery_is_retried_and_arrives_once_signed(app: TestApp) {
     let list = send(&app, Method::GET, &manager, "/api/v1/webhooks", None).await;
     assert!(!list.text.contains(&secret) && !list.text.contains("\"secret\""), "{}", list.text);
     assert_eq!(list.json()["items"][0]["delivered"], 1);
+    // Settled rows go after their keeping time, with their log; pending ones stay.
+    open_ticket(&app, &pat, "Still waiting", "P3").await;
+    let db = &app.state.services.db;
+    assert_eq!(outbox::prune(db, app::db::now() - 60).await.expect("prune"), 0);
+    assert_eq!(outbox::prune(db, app::db::now() + 60).await.expect("prune"), 1);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'").await, 1);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM delivery_attempts").await, 0);
 }
 
 async fn a_send_cut_off_mid_way_is_sent_again_after_its_lease(app: TestApp) {

@@ -602,6 +602,18 @@ async fn count_webhook_result(
     super::to_users(tx, &managers, &notice).await
 }
 
+/// Settled rows (and their delivery logs) are kept this long.
+pub const KEEP_SETTLED_SECS: i64 = 30 * 86_400;
+
+/// Deletes rows settled before `before`; pending ones stay whatever their age.
+pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM outbox WHERE status <> 'pending' AND created_at < $1")
+        .bind(before)
+        .execute(&db.pool)
+        .await?
+        .rows_affected())
+}
+
 /// Claims what is due and sends it, several at once; returns how many rows were handled.
 pub async fn drain_once(db: &Db, bus: &EventBus, config: &Arc<OutboxConfig>) -> Result<usize, sqlx::Error> {
     let claimed = claim(db, config).await?;
