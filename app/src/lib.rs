@@ -10,6 +10,7 @@ pub mod booking;
 pub mod error;
 pub mod features;
 pub mod home;
+pub mod kb;
 pub mod layout;
 pub mod live;
 pub mod metrics;
@@ -119,6 +120,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/calls/book") view=booking::pages::BookCallPage/>
                     <Route path=path!("/calls/:id") view=booking::pages::CallPage/>
                     <Route path=path!("/calls/:id/room") view=booking::pages::CallRoomPage/>
+                    <Route path=path!("/kb") view=kb::pages::KbPage/>
+                    <Route path=path!("/kb/new") view=kb::pages::NewArticlePage/>
+                    <Route path=path!("/kb/:slug") view=kb::pages::ArticlePage/>
+                    <Route path=path!("/kb/:slug/edit") view=kb::pages::EditArticlePage/>
                 </Routes>
             </main>
             <layout::Footer/>
