@@ -122,7 +122,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/calls/:id/room") view=booking::pages::CallRoomPage/>
                     <Route path=path!("/kb") view=kb::pages::KbPage/>
                     <Route path=path!("/kb/new") view=kb::pages::NewArticlePage/>
-                    <Route path=path!("/kb/:slug") view=kb::pages::ArticlePage/>
+                    // Async: the whole page waits for the article, so a missing one answers 404.
+                    <Route path=path!("/kb/:slug") view=kb::pages::ArticlePage ssr=leptos_router::SsrMode::Async/>
                     <Route path=path!("/kb/:slug/edit") view=kb::pages::EditArticlePage/>
                 </Routes>
             </main>

@@ -98,11 +98,15 @@ pub const SUGGEST_MIN_CHARS: usize = 3;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleInput {
+    /// Missing text fields read as blank, so validation names each one.
+    #[serde(default)]
     pub title: String,
     /// Derived from the title when absent or blank.
     #[serde(default)]
     pub slug: Option<String>,
+    #[serde(default)]
     pub category: String,
+    #[serde(default)]
     pub body_md: String,
     #[serde(default)]
     pub published: bool,
@@ -333,6 +337,10 @@ pub const MARK_START: char = '\u{2}';
 /// Marks the end of a matched word.
 pub const MARK_END: char = '\u{3}';
 
+/// Replaces `<` in text handed to PostgreSQL's `ts_headline`, which would otherwise drop what looks like a
+/// tag; [`mark_html`] turns it back into `&lt;`. Stored text never contains it.
+pub const HIDDEN_LT: char = '\u{1}';
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
@@ -367,6 +375,8 @@ pub fn mark_html(marked: &str) -> String {
             }
             MARK_START | MARK_END => {}
             '\n' | '\t' | '\r' => out.push(' '),
+            // Stands for `<` in text PostgreSQL's `ts_headline` marked (see `service`).
+            HIDDEN_LT => out.push_str("&lt;"),
             c if c.is_control() => {}
             c => out.push_str(&escape_html(&c.to_string())),
         }
@@ -563,6 +573,7 @@ mod tests {
             (format!("{s}{s}double{e}{e}"), "<mark>double</mark>".into()),
             ("line\nbreak\u{0}".to_string(), "line break".into()),
             ("<mark>fake</mark>".to_string(), "&lt;mark&gt;fake&lt;/mark&gt;".into()),
+            (format!("{}b>x", HIDDEN_LT), "&lt;b&gt;x".into()),
         ];
         for (raw, html) in cases {
             assert_eq!(mark_html(&raw), html, "{raw:?}");

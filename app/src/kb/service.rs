@@ -11,6 +11,10 @@
 //! `websearch_to_tsquery`: it has no prefix matching, which suggestions while
 //! typing need, and its operators would mean something SQLite does not do.)
 //!
+//! `ts_headline` drops whatever looks like an HTML tag, so PostgreSQL gets the
+//! text with `<` swapped for [`super::HIDDEN_LT`] (`chr(1)`), which
+//! [`mark_html`] turns back into `&lt;`.
+//!
 //! The engines mark matches with the control characters [`MARK_START`] and
 //! [`MARK_END`], which stored text never contains; [`mark_html`] escapes the
 //! text and only then turns them into `<mark>` tags.
@@ -93,7 +97,10 @@ fn summary_from_row(row: &AnyRow, highlighted: bool) -> Result<ArticleSummary, s
             mark_html(&snippet_marked)
         } else if highlighted {
             // Only the title matched: the body's opening, without "…" pieces.
-            plain_snippet(&snippet_marked.replace(['…', MARK_START, MARK_END], ""), SNIPPET_CHARS)
+            plain_snippet(
+                &snippet_marked.replace(['…', MARK_START, MARK_END], "").replace(super::HIDDEN_LT, "<"),
+                SNIPPET_CHARS,
+            )
         } else {
             plain_snippet(&snippet_marked, SNIPPET_CHARS)
         },
@@ -201,8 +208,8 @@ async fn matching(
             );
             sqlx::query(&format!(
                 "SELECT {SUMMARY_COLUMNS}, \
-                   ts_headline('english', a.title, q, $6) AS title_marked, \
-                   ts_headline('english', a.body_text, q, $7) AS snippet_marked \
+                   ts_headline('english', replace(a.title, '<', chr(1)), q, $6) AS title_marked, \
+                   ts_headline('english', replace(a.body_text, '<', chr(1)), q, $7) AS snippet_marked \
                  FROM articles a, to_tsquery('english', $1) q \
                  WHERE a.search @@ q AND (a.published = 1 OR $2 = 1) AND ($3 = '' OR a.category = $3) \
                  ORDER BY ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', a.search, q) DESC, a.id DESC LIMIT $4 OFFSET $5"
@@ -224,6 +231,7 @@ async fn matching(
 /// One article as `viewer` may see it (drafts: staff only; anyone else gets 404). The Markdown source
 /// is for staff. `voter` picks whose answer `my_vote` shows.
 pub async fn get(db: &Db, viewer: Option<&User>, voter: Option<&Voter>, slug: &str) -> AppResult<Article> {
+    known_shape(slug)?;
     let row = sqlx::query(
         "SELECT a.id, a.slug, a.title, a.category, a.body_html, a.body_md, a.published, a.created_at, a.updated_at, \
            a.helpful_yes, a.helpful_no, a.version, u.name AS author_name, \
@@ -256,6 +264,12 @@ pub async fn get(db: &Db, viewer: Option<&User>, voter: Option<&Voter>, slug: &s
         version: row.try_get("version")?,
         my_vote: row.try_get::<Option<i64>, _>("my_vote")?.map(|v| v != 0),
     })
+}
+
+/// A path that cannot be a slug is "not found" without asking the database (which may refuse odd
+/// bytes, such as NUL on PostgreSQL, with an error).
+fn known_shape(slug: &str) -> AppResult<()> {
+    super::check_slug(slug).map(|_| ()).map_err(|_| AppError::not_found())
 }
 
 fn require_staff(user: &User) -> AppResult<()> {
@@ -310,6 +324,7 @@ pub async fn create(db: &Db, user: &User, draft: ArticleDraft) -> AppResult<Arti
 /// against an older version is refused with 409 `article_changed`.
 pub async fn update(db: &Db, user: &User, slug: &str, draft: ArticleDraft) -> AppResult<Article> {
     require_staff(user)?;
+    known_shape(slug)?;
     let (html, text) = (render::to_html(&draft.body_md), render::to_text(&draft.body_md));
     let at = now();
     let mut tx = db.begin_write().await?;
@@ -352,6 +367,7 @@ pub async fn update(db: &Db, user: &User, slug: &str, draft: ArticleDraft) -> Ap
 
 /// Records (or changes) `voter`'s answer; each voter counts once per article.
 pub async fn vote(db: &Db, viewer: Option<&User>, voter: &Voter, slug: &str, helpful: bool) -> AppResult<Article> {
+    known_shape(slug)?;
     let at = now();
     let mut tx = db.begin_write().await?;
     let row = sqlx::query("SELECT id, published FROM articles WHERE slug = $1")
