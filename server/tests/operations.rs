@@ -84,6 +84,9 @@ async fn openapi_describes_the_api(app: TestApp) {
         "/sla/preview",
         "/hours",
         "/hours/holidays",
+        "/articles",
+        "/articles/{slug}",
+        "/articles/{slug}/helpful",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
