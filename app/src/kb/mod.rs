@@ -538,7 +538,7 @@ mod tests {
             assert_eq!(parsed.terms, terms, "{raw:?}");
             assert_eq!(parsed.prefix, prefix, "{raw:?}");
         }
-        let many = SearchTerms::parse(&"word1 word2 word3 word4 word5 word6 word7 word8 word9 word10".to_string());
+        let many = SearchTerms::parse("word1 word2 word3 word4 word5 word6 word7 word8 word9 word10");
         assert_eq!(many.terms.len(), QUERY_TERMS_MAX);
         assert_eq!(SearchTerms::parse("sla sla SLA").terms, ["sla"]);
         // a stopword typed last does not make the previous word a prefix
