@@ -73,8 +73,14 @@ async fn search_ranks_and_highlights(app: TestApp) {
         "How to verify each delivery you receive.",
     )
     .await;
-    article(&app, &p.agent, "Delivery log", "troubleshooting", "The log lists every webhook delivery, one line per webhook.")
-        .await;
+    article(
+        &app,
+        &p.agent,
+        "Delivery log",
+        "troubleshooting",
+        "The log lists every webhook delivery, one line per webhook.",
+    )
+    .await;
     article(&app, &p.agent, "Unrelated topic", "getting-started", "Nothing to see about deliveries here.").await;
     let items = search(&app, None, "q=webhook").await;
     assert_eq!(slugs(&items), ["webhook-signatures-explained", "delivery-log"], "a title match ranks first");
