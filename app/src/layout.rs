@@ -49,13 +49,19 @@ struct NavLink {
 fn nav_links(user: Option<&User>) -> Vec<NavLink> {
     let link = |href, label| NavLink { href, label };
     match user.map(|u| u.role) {
-        None => vec![link("/", "Home"), link("/signin", "Sign in"), link("/register", "Create account")],
+        None => vec![
+            link("/", "Home"),
+            link("/kb", "Help"),
+            link("/signin", "Sign in"),
+            link("/register", "Create account"),
+        ],
         Some(Role::Customer) => vec![
             link("/", "Home"),
             link("/tickets", "My tickets"),
             link("/calls", "Calls"),
             link("/features", "Features"),
             link("/roadmap", "Roadmap"),
+            link("/kb", "Help"),
             link("/account", "Account"),
         ],
         Some(Role::Agent) => vec![
@@ -65,6 +71,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
             link("/calls", "Calls"),
             link("/features", "Features"),
             link("/roadmap", "Roadmap"),
+            link("/kb", "Help"),
             link("/account", "Account"),
         ],
         Some(Role::Manager | Role::Admin) => vec![
@@ -74,6 +81,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
             link("/calls", "Calls"),
             link("/features", "Features"),
             link("/roadmap", "Roadmap"),
+            link("/kb", "Help"),
             link("/admin/users", "Users"),
             link("/admin/sla", "SLA"),
             link("/admin/metrics", "Metrics"),

@@ -10,6 +10,7 @@ pub mod booking;
 pub mod error;
 pub mod features;
 pub mod home;
+pub mod kb;
 pub mod layout;
 pub mod live;
 pub mod metrics;
@@ -119,6 +120,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/calls/book") view=booking::pages::BookCallPage/>
                     <Route path=path!("/calls/:id") view=booking::pages::CallPage/>
                     <Route path=path!("/calls/:id/room") view=booking::pages::CallRoomPage/>
+                    <Route path=path!("/kb") view=kb::pages::KbPage/>
+                    <Route path=path!("/kb/new") view=kb::pages::NewArticlePage/>
+                    // Async: the whole page waits for the article, so a missing one answers 404.
+                    <Route path=path!("/kb/:slug") view=kb::pages::ArticlePage ssr=leptos_router::SsrMode::Async/>
+                    <Route path=path!("/kb/:slug/edit") view=kb::pages::EditArticlePage/>
                 </Routes>
             </main>
             <layout::Footer/>

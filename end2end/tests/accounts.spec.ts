@@ -9,12 +9,12 @@ test.describe('accounts', () => {
     await register.register('Robin Customer', email, 'a long passphrase');
     await expect(page.getByTestId('welcome')).toHaveText('Hello, Robin');
     const nav = new Nav(page);
-    expect(await nav.linkNames()).toEqual(['Home', 'My tickets', 'Calls', 'Features', 'Roadmap', 'Account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'My tickets', 'Calls', 'Features', 'Roadmap', 'Help', 'Account']);
     await expect(page.getByTestId('user-role')).toHaveText('general customer');
 
     await nav.signOut();
     await expect(page.getByRole('heading', { name: 'Support that keeps its promises' })).toBeVisible();
-    expect(await nav.linkNames()).toEqual(['Home', 'Sign in', 'Create account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Help', 'Sign in', 'Create account']);
 
     await signInAs(page, email, 'a long passphrase');
     await expect(page.getByTestId('user-name')).toHaveText('Robin Customer');
@@ -67,16 +67,16 @@ test.describe('accounts', () => {
   test('role-specific navigation', async ({ page }) => {
     const nav = new Nav(page);
     await signInAs(page, demo.l1);
-    expect(await nav.linkNames()).toEqual(['Home', 'Queue', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Queue', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Help', 'Account']);
     await expect(page.getByTestId('user-role')).toHaveText('agent · L1');
     await page.goto('/admin/users');
     await expect(page.getByTestId('forbidden')).toBeVisible();
     await nav.signOut();
     await expect(page.getByRole('heading', { name: 'Support that keeps its promises' })).toBeVisible();
-    expect(await nav.linkNames()).toEqual(['Home', 'Sign in', 'Create account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Help', 'Sign in', 'Create account']);
 
     await signInAs(page, demo.manager);
-    expect(await nav.linkNames()).toEqual(['Home', 'Queue', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Users', 'SLA', 'Metrics', 'Account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Queue', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Help', 'Users', 'SLA', 'Metrics', 'Account']);
   });
 });
 

@@ -72,6 +72,7 @@ pub async fn seed_for(db: &Db, base_url: &str) -> Result<usize, String> {
     seed_features(db).await?;
     seed_queue(db).await?;
     seed_calls(db).await?;
+    seed_kb(db).await?;
     Ok(created)
 }
 
@@ -804,5 +805,29 @@ async fn seed_calls(db: &Db) -> Result<(), String> {
     booking::service::save_hours(db, &manager, manager.id, Some(&hours))
         .await
         .map_err(|e| format!("demo hours: {}", e.message))?;
+    Ok(())
+}
+
+/// The starter knowledge base (added by slug, so edited articles are kept), with a few
+/// "was this helpful?" answers; one starter article is a draft.
+async fn seed_kb(db: &Db) -> Result<(), String> {
+    use app::kb::service::{self as kb, Voter};
+    let fail = |e: app::error::AppError| format!("demo articles: {}", e.message);
+    let manager = demo_user(db, "manager@demo.supportal.test").await?;
+    if kb::seed_starter(db, Some(manager.id)).await.map_err(fail)? == 0 {
+        return Ok(());
+    }
+    let platinum = demo_user(db, "platinum@demo.supportal.test").await?;
+    let general = demo_user(db, "general@demo.supportal.test").await?;
+    let answers = [
+        (&platinum, "how-sla-clocks-work", true),
+        (&general, "how-sla-clocks-work", true),
+        (&manager, "how-sla-clocks-work", false),
+        (&platinum, "book-a-live-chat-or-video-call", true),
+        (&general, "troubleshooting-notifications-and-webhooks", false),
+    ];
+    for (user, slug, helpful) in answers {
+        kb::vote(db, Some(user), &Voter::user(user), slug, helpful).await.map_err(fail)?;
+    }
     Ok(())
 }

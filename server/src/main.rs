@@ -76,6 +76,18 @@ async fn run(config: Config) -> Result<(), String> {
         }
     }
 
+    // A new portal starts with the knowledge base's starter articles (only while it has no article at all,
+    // so ones the team edited or retired do not come back).
+    let articles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM articles")
+        .fetch_one(&db.pool)
+        .await
+        .map_err(|e| format!("cannot read the knowledge base: {e}"))?;
+    if articles == 0 {
+        let added = app::kb::service::seed_starter(&db, None)
+            .await
+            .map_err(|e| format!("cannot add the starter articles: {}", e.message))?;
+        tracing::info!(added, "starter articles added");
+    }
     let outbox = config.outbox()?;
     if config.smtp_url.is_none() {
         tracing::info!("SMTP_URL is not set: email notifications are skipped");

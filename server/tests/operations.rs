@@ -93,6 +93,9 @@ async fn openapi_describes_the_api(app: TestApp) {
         "/integrations/discord/deliveries",
         "/integrations/email/test",
         "/me/email-preferences",
+        "/articles",
+        "/articles/{slug}",
+        "/articles/{slug}/helpful",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }

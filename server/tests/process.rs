@@ -206,6 +206,10 @@ fn a_delivery_cut_off_by_a_crash_is_made_after_restart() {
     let port = free_port();
     let mut server = start_server(port, &db_url);
 
+    // A portal started without the demo still opens with the starter articles.
+    let (status, body) = request(port, "GET", "/api/v1/articles", None, "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("how-sla-clocks-work"), "{body}");
     let sign_in = r#"{"email":"admin@example.com","password":"a long admin passphrase","label":"test"}"#;
     let (status, body) = request(port, "POST", "/api/v1/auth/tokens", None, sign_in);
     assert_eq!(status, 201, "{body}");

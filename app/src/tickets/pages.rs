@@ -154,19 +154,26 @@ fn TicketRow(ticket: Ticket) -> impl IntoView {
 
 #[component]
 pub fn NewTicketPage() -> impl IntoView {
+    // Knowledge base suggestions for the subject being typed: created here, outside RequireUser,
+    // and shown in their own component, so the form never re-renders while they load.
+    let watch = crate::kb::pages::SubjectWatch::new();
+    let suggestions = watch.suggestions();
     view! {
         <Title text="Open a ticket"/>
-        <section class="page narrow-wide">
+        <section class="page narrow-wide with-suggestions">
             <h1>"Open a ticket"</h1>
             <RequireUser>
-                <NewTicketForm/>
+                <div class="ticket-form-with-suggestions">
+                    <NewTicketForm watch/>
+                    <crate::kb::pages::KbSuggestions watch suggestions/>
+                </div>
             </RequireUser>
         </section>
     }
 }
 
 #[component]
-fn NewTicketForm() -> impl IntoView {
+fn NewTicketForm(watch: crate::kb::pages::SubjectWatch) -> impl IntoView {
     let create = ServerAction::<CreateTicket>::new();
     let error = action_error(create);
     let priority = RwSignal::new(Priority::P3);
@@ -185,7 +192,9 @@ fn NewTicketForm() -> impl IntoView {
             <FormError error/>
             // A double click or a resent form carries the same id: the server opens one ticket for it.
             <input type="hidden" name="request_id" value=crate::ui::new_request_id()/>
-            <Field name="subject" label="Subject" required=true maxlength=200 hint="One line: what is wrong or what you need." error=field_error(error, "subject")/>
+            <div on:input=move |ev| watch.typed(event_target_value(&ev))>
+                <Field name="subject" label="Subject" required=true maxlength=200 hint="One line: what is wrong or what you need." error=field_error(error, "subject")/>
+            </div>
             <div class="field">
                 <label for="category">"Category"</label>
                 <select id="category" name="category">

@@ -1,6 +1,7 @@
 //! The public REST API under `/api/v1` (see shared API.md and /api/v1/openapi.json).
 
 pub mod accounts;
+pub mod articles;
 pub mod bookings;
 pub mod events;
 pub mod features;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(notifications::router())
         .merge(reports::router())
         .merge(webhooks::router())
+        .merge(articles::router())
         .route("/openapi.json", axum::routing::get(openapi::spec))
         .fallback(|| async { AppError::not_found() })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

@@ -465,6 +465,54 @@ pub fn webhook_event_kinds() -> Vec<&'static str> {
     app::notify::integrations::WEBHOOK_EVENTS.iter().map(|(kind, _)| *kind).collect()
 }
 
+fn article_ref() -> Value {
+    json!({ "$ref": "#/components/schemas/Article" })
+}
+
+/// The knowledge base.
+fn kb_paths(limit: &Value, cursor: &Value, idempotency: &Value) -> Value {
+    let q = |name: &str, description: &str| json!({ "name": name, "in": "query", "schema": { "type": "string" }, "description": description });
+    let r = |name: &str| json!({ "$ref": format!("#/components/responses/{name}") });
+    let slug = json!({ "name": "slug", "in": "path", "required": true, "schema": { "type": "string" } });
+    let input = json!({ "type": "object", "additionalProperties": false, "required": ["title", "category", "body_md"], "properties": {
+        "title": { "type": "string", "minLength": 3, "maxLength": 150 },
+        "slug": { "type": "string", "maxLength": 80, "description": "lowercase letters, digits, single hyphens; made from the title when absent" },
+        "category": { "type": "string", "enum": ["getting-started", "feature-guides", "troubleshooting", "advanced-topics"] },
+        "body_md": { "type": "string", "maxLength": 50000, "description": "Markdown; rendered and sanitised on save" },
+        "published": { "type": "boolean", "default": false },
+        "version": { "type": "integer", "description": "PUT: the version edited; a newer stored one answers 409 `article_changed`" } } });
+    json!({
+        "/articles": {
+            "get": {
+                "summary": "Search or list articles: anyone sees published ones; staff add `include_drafts=1`. With `q`: best match first (title matches weigh more), the last word matching as a prefix; without: most recently updated first. `title_html` and `snippet` are escaped HTML with matches in `<mark>`",
+                "parameters": [limit, cursor, q("q", "words to look for"),
+                    q("category", "getting-started|feature-guides|troubleshooting|advanced-topics"), q("include_drafts", "1: staff also see drafts")],
+                "responses": { "200": ok("A page of articles; the cursor is an offset", page_of(json!({ "$ref": "#/components/schemas/ArticleSummary" }))), "422": r("Invalid") }
+            },
+            "post": {
+                "summary": "Agents and managers: write an article", "security": secured(), "parameters": [idempotency],
+                "requestBody": json_body(input.clone()),
+                "responses": { "201": ok("The article", article_ref()), "401": r("Unauthorized"), "403": r("Forbidden"),
+                    "409": r("Conflict"), "422": r("Invalid"), "413": r("TooLarge") }
+            }
+        },
+        "/articles/{slug}": {
+            "get": { "summary": "One article (drafts: staff only, 404 for others); `body_md` for staff", "parameters": [slug.clone()],
+                "responses": { "200": ok("The article", article_ref()), "404": r("NotFound") } },
+            "put": { "summary": "Agents and managers: change an article (its slug too)", "security": secured(), "parameters": [slug.clone()],
+                "requestBody": json_body(input),
+                "responses": { "200": ok("The article", article_ref()), "403": r("Forbidden"), "404": r("NotFound"),
+                    "409": r("Conflict"), "422": r("Invalid") } }
+        },
+        "/articles/{slug}/helpful": { "post": {
+            "summary": "Was this helpful? One answer per person (anonymous: per browser, by the `supportal_kb_voter` cookie set on the first answer); answering again changes it",
+            "parameters": [slug],
+            "requestBody": json_body(json!({ "type": "object", "required": ["helpful"], "properties": { "helpful": { "type": "boolean" } } })),
+            "responses": { "200": ok("The article with its counts and `my_vote`", article_ref()), "404": r("NotFound"), "422": r("Invalid") }
+        } }
+    })
+}
+
 pub fn document() -> Value {
     let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 } });
     let limit = json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200, "default": 50 } });
@@ -475,6 +523,7 @@ pub fn document() -> Value {
     let booking_paths = booking_paths(&id, &limit, &cursor, &idempotency);
     let report_paths = report_paths(&id, &idempotency);
     let integration_paths = integration_paths(&id);
+    let kb_paths = kb_paths(&limit, &cursor, &idempotency);
     let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
@@ -570,6 +619,29 @@ pub fn document() -> Value {
                         "comments_count": { "type": "integer" }, "trending": { "type": "number" },
                         "created_at": { "type": "string", "format": "date-time" }, "updated_at": { "type": "string", "format": "date-time" },
                         "status_changed_at": { "type": "string", "format": "date-time" }
+                    }
+                },
+                "ArticleSummary": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "slug": { "type": "string" }, "title": { "type": "string" },
+                        "title_html": { "type": "string", "description": "Escaped HTML, matches in <mark>" },
+                        "category": { "type": "string", "enum": ["getting-started", "feature-guides", "troubleshooting", "advanced-topics"] },
+                        "snippet": { "type": "string", "description": "Escaped HTML excerpt, matches in <mark>" },
+                        "published": { "type": "boolean" }, "updated_at": { "type": "string", "format": "date-time" },
+                        "helpful_yes": { "type": "integer" }, "helpful_no": { "type": "integer" }
+                    }
+                },
+                "Article": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "slug": { "type": "string" }, "title": { "type": "string" },
+                        "category": { "type": "string" }, "body_html": { "type": "string", "description": "Rendered and sanitised Markdown" },
+                        "body_md": { "type": "string", "description": "Staff only" }, "published": { "type": "boolean" },
+                        "author_name": { "type": "string", "nullable": true }, "created_at": { "type": "string", "format": "date-time" },
+                        "updated_at": { "type": "string", "format": "date-time" }, "helpful_yes": { "type": "integer" },
+                        "helpful_no": { "type": "integer" }, "version": { "type": "integer" },
+                        "my_vote": { "type": "boolean", "nullable": true, "description": "Your own answer, if any" }
                     }
                 },
                 "Booking": {
@@ -713,6 +785,9 @@ pub fn document() -> Value {
         paths.extend(more);
     }
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), integration_paths) {
+        paths.extend(more);
+    }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), kb_paths) {
         paths.extend(more);
     }
     doc
