@@ -208,6 +208,21 @@ struct WebhookActions {
     confirming: RwSignal<Option<i64>>,
     /// The webhook the last "Send test" was for.
     tested: RwSignal<Option<i64>>,
+    /// The webhook whose deletion was cancelled: its "Delete" takes the focus back.
+    refocus: RwSignal<Option<i64>>,
+}
+
+/// Moves the keyboard focus to `el` unless it is already on something (a live refresh must not take it away).
+fn focus_if_idle(el: &leptos::web_sys::HtmlElement) {
+    #[cfg(feature = "hydrate")]
+    {
+        let idle = document().active_element().is_none_or(|a| a.tag_name().eq_ignore_ascii_case("body"));
+        if idle {
+            let _ = el.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = el;
 }
 
 #[component]
@@ -220,6 +235,7 @@ pub fn IntegrationsPage() -> impl IntoView {
         test: ServerAction::new(),
         confirming: RwSignal::new(None),
         tested: RwSignal::new(None),
+        refocus: RwSignal::new(None),
     };
     // The list and every log follow each delivery attempt live, and each change made here.
     let webhooks = Resource::new(
@@ -254,14 +270,13 @@ pub fn IntegrationsPage() -> impl IntoView {
     view! {
         <Title text="Integrations"/>
         <section class="page">
-            <div class="page-head">
-                <h1>"Integrations"</h1>
-                <div class="actions">
-                    <A href="/admin/sla" attr:class="button">"SLA settings"</A>
-                </div>
-            </div>
+            <h1>"Integrations"</h1>
             <RequireUser manager=true>
-                <p class="muted">"Tell other systems what happens in Supportal: signed webhooks, a Discord channel and email."</p>
+                <p class="muted">
+                    "Tell other systems what happens in Supportal: signed webhooks, a Discord channel and email.                      Targets and hours are on the "
+                    <A href="/admin/sla">"SLA settings"</A>
+                    " page."
+                </p>
                 <WebhooksSection webhooks actions/>
                 <DiscordSection settings=discord log=discord_deliveries save=save_discord test=test_discord/>
                 <EmailSection status=email test=test_email/>
@@ -338,9 +353,18 @@ fn WebhookCard(item: WebhookLog, actions: WebhookActions) -> impl IntoView {
         busy(actions.switch.pending(), Signal::derive(move || actions.switch.input().get().map(|input| input.id)));
     let removing =
         busy(actions.remove.pending(), Signal::derive(move || actions.remove.input().get().map(|input| input.id)));
+    // Busy buttons stay enabled (a disabled button would drop the keyboard focus); a second press is ignored.
     let send_test = move |_| {
+        if testing.get_untracked() {
+            return;
+        }
         actions.tested.set(Some(id));
         actions.test.dispatch(TestWebhook { id });
+    };
+    let switch = move |_| {
+        if !switching.get_untracked() {
+            actions.switch.dispatch(SwitchWebhook { id, active: !active });
+        }
     };
     let test_note = move || {
         (actions.tested.get() == Some(id)).then(|| match actions.test.value().get() {
@@ -375,38 +399,52 @@ fn WebhookCard(item: WebhookLog, actions: WebhookActions) -> impl IntoView {
             </dl>
             <div class="actions webhook-actions">
                 <button type="button" class="button small" on:click=send_test
-                    disabled=move || !active || testing.get()
+                    disabled=!active
                     aria-busy=move || testing.get().to_string()
                     title=(!active).then_some("Switch the webhook on to send a test")>
-                    {move || if testing.get() { "Sending…" } else { "Send test" }}
+                    "Send test"
                 </button>
-                <button type="button" class="button small"
-                    disabled=move || switching.get()
-                    aria-busy=move || switching.get().to_string()
-                    on:click=move |_| { actions.switch.dispatch(SwitchWebhook { id, active: !active }); }>
+                <button type="button" class="button small" on:click=switch
+                    aria-busy=move || switching.get().to_string()>
                     {if active { "Switch off" } else { "Switch on" }}
                 </button>
                 {move || if actions.confirming.get() == Some(id) {
+                    // The confirmation takes the place of "Delete": the keyboard focus moves to its safe choice.
+                    let cancel = NodeRef::<leptos::html::Button>::new();
+                    cancel.on_load(|el| focus_if_idle(&el));
                     view! {
                         <span class="confirm-delete" role="group" aria-label="Confirm deletion">
                             <span>"Delete this webhook and its log?"</span>
                             <button type="button" class="button small danger"
-                                disabled=move || removing.get()
                                 on:click=move |_| {
-                                    actions.confirming.set(None);
-                                    actions.remove.dispatch(RemoveWebhook { id });
+                                    if !removing.get_untracked() {
+                                        actions.confirming.set(None);
+                                        actions.remove.dispatch(RemoveWebhook { id });
+                                    }
                                 }>
                                 "Yes, delete"
                             </button>
-                            <button type="button" class="button small" on:click=move |_| actions.confirming.set(None)>
+                            <button type="button" class="button small" node_ref=cancel
+                                on:click=move |_| {
+                                    actions.refocus.set(Some(id));
+                                    actions.confirming.set(None);
+                                }>
                                 "Cancel"
                             </button>
                         </span>
                     }.into_any()
                 } else {
+                    // Back from "Cancel": the focus returns to "Delete".
+                    let delete = NodeRef::<leptos::html::Button>::new();
+                    delete.on_load(move |el| {
+                        if actions.refocus.get_untracked() == Some(id) {
+                            actions.refocus.set(None);
+                            focus_if_idle(&el);
+                        }
+                    });
                     view! {
-                        <button type="button" class="button small danger"
-                            disabled=move || removing.get()
+                        <button type="button" class="button small danger" node_ref=delete
+                            aria-busy=move || removing.get().to_string()
                             on:click=move |_| actions.confirming.set(Some(id))>
                             {move || if removing.get() { "Deleting…" } else { "Delete" }}
                         </button>
@@ -552,6 +590,15 @@ fn DiscordSection(
     let error = action_error(save);
     let url_error = field_error(error, "url");
     let events_error = field_error(error, "events");
+    // Saved: the typed URL is now the masked one above, and the field is blank again ("keep it").
+    let url_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            if let Some(input) = url_input.get_untracked() {
+                input.set_value("");
+            }
+        }
+    });
     let saved = move || save.value().get().and_then(Result::ok).map(|_| "Saved.");
     let test_result = move || {
         if test.pending().get() {
@@ -606,7 +653,7 @@ fn DiscordSection(
                                     <p class="hint" id="discord-url-hint">
                                         {if has_url { "Leave blank to keep the saved one." } else { "https://discord.com/api/webhooks/…" }}
                                     </p>
-                                    <input id="discord-url" name="url" type="url" autocomplete="off" maxlength="2000"
+                                    <input id="discord-url" name="url" type="url" autocomplete="off" maxlength="2000" node_ref=url_input
                                         aria-invalid=move || url_error.get().is_some().to_string()
                                         aria-describedby=move || if url_error.get().is_some() { "discord-url-hint discord-url-error" } else { "discord-url-hint" }/>
                                     <p class="field-error" id="discord-url-error" aria-live="polite">{move || url_error.get()}</p>
