@@ -85,6 +85,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
             link("/admin/users", "Users"),
             link("/admin/sla", "SLA"),
             link("/admin/metrics", "Metrics"),
+            link("/admin/integrations", "Integrations"),
             link("/account", "Account"),
         ],
     }

@@ -106,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=accounts::pages::UsersPage/>
                     <Route path=path!("/admin/sla") view=settings::SlaSettingsPage/>
                     <Route path=path!("/admin/metrics") view=metrics::pages::MetricsPage/>
+                    <Route path=path!("/admin/integrations") view=notify::integrations_page::IntegrationsPage/>
                     <Route path=path!("/notifications") view=notify::pages::NotificationsPage/>
                     <Route path=path!("/queue") view=tickets::queue_page::QueuePage/>
                     <Route path=path!("/tickets") view=tickets::pages::TicketsPage/>

@@ -12,6 +12,8 @@ pub struct Live {
     pub version: RwSignal<u64>,
     /// Bumped when the user's notifications change (the bell listens to this only).
     pub notices: RwSignal<u64>,
+    /// Bumped after each outgoing-webhook delivery attempt (staff only; the integrations page listens).
+    pub deliveries: RwSignal<u64>,
 }
 
 /// Event kinds the pages react to.
@@ -38,6 +40,9 @@ pub const EVENT_KINDS: &[&str] = &[
 /// Event kinds about the user's own notifications.
 pub const NOTICE_KINDS: &[&str] = &["notification.created", "notification.read"];
 
+/// Event kinds about outgoing deliveries: kept apart so a busy webhook does not refetch every page.
+pub const DELIVERY_KINDS: &[&str] = &["webhook.delivery"];
+
 fn current_seconds() -> i64 {
     #[cfg(feature = "ssr")]
     {
@@ -54,7 +59,12 @@ fn current_seconds() -> i64 {
 }
 
 pub fn provide_live() {
-    let live = Live { now: RwSignal::new(current_seconds()), version: RwSignal::new(0), notices: RwSignal::new(0) };
+    let live = Live {
+        now: RwSignal::new(current_seconds()),
+        version: RwSignal::new(0),
+        notices: RwSignal::new(0),
+        deliveries: RwSignal::new(0),
+    };
     provide_context(live);
     #[cfg(feature = "hydrate")]
     {
@@ -87,7 +97,9 @@ fn open_stream(live: Live) -> Option<web_sys::EventSource> {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     let source = web_sys::EventSource::new("/api/v1/events").ok()?;
-    for (kinds, counter) in [(EVENT_KINDS, live.version), (NOTICE_KINDS, live.notices)] {
+    for (kinds, counter) in
+        [(EVENT_KINDS, live.version), (NOTICE_KINDS, live.notices), (DELIVERY_KINDS, live.deliveries)]
+    {
         let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
             counter.update(|v| *v += 1);
         });
@@ -105,6 +117,7 @@ pub fn use_live() -> Live {
         now: RwSignal::new(current_seconds()),
         version: RwSignal::new(0),
         notices: RwSignal::new(0),
+        deliveries: RwSignal::new(0),
     })
 }
 

@@ -7,6 +7,7 @@ use crate::sla::{CalendarKind, Policy};
 use crate::ui::{FormError, SubmitButton};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
 /// One row of the policy form as the browser sends it (`policies[0][first_response_minutes]=60`, …).
@@ -186,7 +187,12 @@ pub fn SlaSettingsPage() -> impl IntoView {
     view! {
         <Title text="SLA settings"/>
         <section class="page">
-            <h1>"SLA policies, hours and holidays"</h1>
+            <div class="page-head">
+                <h1>"SLA policies, hours and holidays"</h1>
+                <div class="actions">
+                    <A href="/admin/integrations" attr:class="button">"Integrations"</A>
+                </div>
+            </div>
             <RequireUser manager=true>
                 <PolicyEditor/>
                 <WeeklyHoursEditors/>

@@ -76,7 +76,7 @@ test.describe('accounts', () => {
     expect(await nav.linkNames()).toEqual(['Home', 'Help', 'Sign in', 'Create account']);
 
     await signInAs(page, demo.manager);
-    expect(await nav.linkNames()).toEqual(['Home', 'Queue', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Help', 'Users', 'SLA', 'Metrics', 'Account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Queue', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Help', 'Users', 'SLA', 'Metrics', 'Integrations', 'Account']);
   });
 });
 

@@ -143,7 +143,7 @@ pub async fn update_webhook(db: &Db, id: i64, input: &WebhookInput) -> AppResult
     sqlx::query(
         "UPDATE webhooks SET url = $1, events = $2, description = $3, active = $4, \
          consecutive_failures = CASE WHEN $5 = 1 THEN 0 ELSE consecutive_failures END, \
-         disabled_reason = CASE WHEN $4 = 1 THEN NULL WHEN $6 = 0 THEN 'Switched off by a manager.' ELSE disabled_reason END, \
+         disabled_reason = CASE WHEN $4 = 1 THEN NULL WHEN $6 = 1 THEN 'Switched off by a manager.' ELSE disabled_reason END, \
          updated_at = $7 WHERE id = $8",
     )
     .bind(&url)

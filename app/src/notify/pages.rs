@@ -1,5 +1,6 @@
 //! The bell in the header (live unread count) and the notifications page.
 
+use super::integrations_page::{my_email_preferences, EmailPreferencesForm, SaveMyEmailPreferences};
 use super::server_fns::{mark_notifications_read, my_notifications, MarkNotificationsRead};
 use super::{badge_text, bell_label, href, Notification};
 use crate::time::When;
@@ -41,11 +42,15 @@ pub fn NotificationBell() -> impl IntoView {
 
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
+    // Made here, outside RequireUser, so the server and the browser render the same form.
+    let prefs = Resource::new(|| (), |_| my_email_preferences());
+    let save = ServerAction::<SaveMyEmailPreferences>::new();
     view! {
         <Title text="Notifications"/>
         <section class="page narrow-wide">
             <crate::layout::RequireUser>
                 <NotificationList/>
+                <EmailPreferencesForm prefs save/>
             </crate::layout::RequireUser>
         </section>
     }
