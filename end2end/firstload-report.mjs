@@ -27,7 +27,17 @@ const budget = loadBudget();
 const api = await playwrightRequest.newContext();
 const browser = await chromium.launch({ executablePath: chromePath, args: ['--no-sandbox', '--disable-gpu'] });
 const cookies = {};
-const cookieFor = async (who) => (who ? (cookies[who] ??= await sessionCookie(api, baseURL, users[who], password)) : undefined);
+// Each sign-in in a request context of its own: a context keeps the cookies it is given, and signing in with
+// another user's session cookie ends that session (sessions rotate at sign-in).
+const signIn = async (who) => {
+  const context = await playwrightRequest.newContext();
+  try {
+    return await sessionCookie(context, baseURL, users[who], password);
+  } finally {
+    await context.dispose();
+  }
+};
+const cookieFor = async (who) => (who ? (cookies[who] ??= await signIn(who)) : undefined);
 
 const kb = (n) => (n / 1000).toFixed(1);
 console.log('\n== first load: /pkg bytes as sent (brotli), fresh browser; then a repeat visit in the same browser');
