@@ -31,8 +31,13 @@ pub(crate) mod ssr {
     /// The services and the signed-in caller; 401 when nobody is signed in.
     pub async fn signed_in() -> AppResult<(Services, User)> {
         let s = services()?;
-        let user = service::user_from_headers(&s.db, &request_headers()?).await?.ok_or_else(AppError::unauthorized)?;
-        Ok((s, user))
+        let verified =
+            use_context::<Parts>().and_then(|p| p.extensions.get::<crate::services::VerifiedCaller>().cloned());
+        let user = match verified {
+            Some(verified) => verified.0,
+            None => service::user_from_headers(&s.db, &request_headers()?).await?,
+        };
+        Ok((s, user.ok_or_else(AppError::unauthorized)?))
     }
 }
 
@@ -71,7 +76,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     use super::service;
     let s = crate::services::services()?;
     if let Some(id) = service::session_id_from(&ssr::request_headers()?) {
-        service::end_session(&s.db, &id).await?;
+        service::end_session(&s, &id).await?;
     }
     ssr::set_cookie(service::clear_session_cookie(s.secure_cookies));
     Ok(())
@@ -92,7 +97,7 @@ pub async fn create_token(label: String) -> Result<NewApiToken, AppError> {
 #[server(prefix = "/rpc", endpoint = "revoke_token")]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let (s, user) = ssr::signed_in().await?;
-    super::service::revoke_token(&s.db, &user, id).await
+    super::service::revoke_token(&s, &user, id).await
 }
 
 /// Managers: list users, optionally filtered by a text query.
@@ -119,7 +124,7 @@ pub async fn update_user(
 ) -> Result<User, AppError> {
     let (s, actor) = ssr::signed_in().await?;
     let patch = patch_from_form(&role, tier.as_deref(), level.as_deref(), takes_calls.is_some())?;
-    super::service::change_profile(&s.db, &actor, id, &patch).await
+    super::service::change_profile(&s, &actor, id, &patch).await
 }
 
 /// Managers: add an agent, manager or customer.

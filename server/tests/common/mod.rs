@@ -225,11 +225,18 @@ pub fn test_outbox(smtp_url: Option<&str>) -> app::notify::outbox::OutboxConfig 
         smtp_url,
         "Supportal <support@portal.test>",
         std::time::Duration::from_secs(2),
+        &test_outbound(),
     )
     .expect("outbox config");
     config.retry_base_secs = 1;
     config.lease_secs = 5;
     config
+}
+
+/// The private-address rule in tests: loopback allowed (the tests' receivers and mail sink listen there),
+/// everything else private refused, as in production.
+pub fn test_outbound() -> app::outbound::OutboundPolicy {
+    app::outbound::OutboundPolicy::from_setting("127.0.0.1,::1").expect("allow list")
 }
 
 pub async fn app_for(db: Db, backend: Backend) -> TestApp {
@@ -243,6 +250,9 @@ pub async fn app_with_outbox(db: Db, backend: Backend, outbox: app::notify::outb
         limits: Arc::new(RateLimits::standard()),
         secure_cookies: false,
         outbox: Arc::new(outbox),
+        outbound: test_outbound(),
+        // Tests open many tickets for one customer quickly; the limits have tests of their own.
+        ticket_limits: app::tickets::quota::TicketLimits { urgent_per_hour: 1000, per_hour: 1000 },
     };
     let state = AppState::new(services, leptos_options(), None);
     TestApp { router: supportal::app(state.clone()), state, backend }
