@@ -255,12 +255,17 @@ mod io {
         }
 
         /// Checks a URL someone wants Supportal to call (when it is saved): http(s), a host, and every
-        /// address it resolves to allowed. Returns the URL parsed.
+        /// address it resolves to allowed. A name that does not resolve (yet) is accepted: what counts is
+        /// where it leads when it is used, which is checked again then. Returns the URL parsed.
         pub async fn check_url(&self, raw: &str) -> Result<reqwest::Url, Refusal> {
             let url = reqwest::Url::parse(raw.trim()).map_err(|_| Refusal::BadUrl)?;
             let (host, port) = url_target(&url)?;
-            self.resolve(&host, port).await?;
-            Ok(url)
+            let lookup = tokio::time::timeout(Duration::from_secs(5), self.resolve(&host, port));
+            match lookup.await {
+                Ok(Err(Refusal::Unresolvable)) | Err(_) => Ok(url),
+                Ok(Err(refusal)) => Err(refusal),
+                Ok(Ok(_)) => Ok(url),
+            }
         }
 
         /// A TCP connection to `host:port` through the rule (for mail servers and other raw protocols).

@@ -126,11 +126,13 @@ fn field_of(path: &str, detail: &str) -> String {
         .find_map(|prefix| detail.strip_prefix(prefix)?.split('`').next())
         .filter(|name| !name.is_empty());
     let path = path.trim_matches('.');
+    // The path of an unknown field already ends with it; that of a missing one is its parent's.
+    let missing = detail.starts_with("missing field");
     match (path, named) {
         ("", Some(name)) => name.to_string(),
         ("", None) => "body".to_string(),
-        (path, Some(name)) => format!("{path}.{name}"),
-        (path, None) => path.to_string(),
+        (path, Some(name)) if missing => format!("{path}.{name}"),
+        (path, _) => path.to_string(),
     }
 }
 
