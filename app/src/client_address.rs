@@ -116,10 +116,13 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// (peer, request headers, the client expected).
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
     #[test]
     fn forwarded_headers_count_only_from_trusted_proxies() {
         let trusted = parse_trusted("10.0.0.0/8, 192.168.1.1").unwrap();
-        let cases: [(&str, &[(&str, &str)], &str); 11] = [
+        let cases: [Case; 11] = [
             // Straight from the internet: its headers are its own invention.
             ("203.0.113.9", &[("x-forwarded-for", "1.2.3.4")], "203.0.113.9"),
             // One trusted proxy: the hop it saw.

@@ -125,10 +125,9 @@ impl Cursor {
             return Some(reset_event(self.last_id));
         }
         let event = self.next_visible().await?;
-        if event.kind == AUTH_CHANGED || self.checked_at.elapsed() >= RECHECK_EVERY {
-            if !self.still_allowed().await {
-                return None;
-            }
+        let due = event.kind == AUTH_CHANGED || self.checked_at.elapsed() >= RECHECK_EVERY;
+        if due && !self.still_allowed().await {
+            return None;
         }
         Some(event)
     }
