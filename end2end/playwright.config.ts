@@ -46,6 +46,10 @@ export default defineConfig({
       // Many sign-ins from one address in a few seconds: only the tests need this much room.
       SUPPORTAL_SIGNIN_ATTEMPTS: '1000',
       SUPPORTAL_REGISTRATIONS_PER_HOUR: '1000',
+      SUPPORTAL_URGENT_TICKETS_PER_HOUR: '1000',
+      SUPPORTAL_TICKETS_PER_HOUR: '1000',
+      // Writes count per user (not per session): the demo users write a lot across the suite.
+      SUPPORTAL_WRITES_PER_MINUTE: '100000',
       RUST_LOG: 'warn',
     },
   },

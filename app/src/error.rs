@@ -91,12 +91,31 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
-/// Required text of at most `max` characters, trimmed; `what` names it in the message ("Enter a subject.").
+/// Control characters other than tab, line feed and carriage return: no text field takes them (PostgreSQL
+/// cannot even store NUL), so every input path refuses them with [`CONTROL_CHARACTERS_MESSAGE`].
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+pub const CONTROL_CHARACTERS_MESSAGE: &str =
+    "Remove the control characters (such as NUL) from this text; only line breaks and tabs are allowed.";
+
+/// Text from outside that nobody typed into a form (mail bodies, file names, chat payloads): control
+/// characters other than tab and line breaks are dropped rather than refused.
+pub fn strip_control_characters(text: &str) -> std::borrow::Cow<'_, str> {
+    if has_control_characters(text) {
+        text.chars().filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r')).collect::<String>().into()
+    } else {
+        text.into()
+    }
+}
+
 /// An optional form or query value, trimmed; blank means absent.
 pub fn non_blank(raw: &Option<String>) -> Option<&str> {
     raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// Required text of at most `max` characters, trimmed; `what` names it in the message ("Enter a subject.").
 pub fn check_text(raw: &str, what: &str, max: usize) -> Result<String, String> {
     let text = raw.trim();
     if text.is_empty() {
@@ -212,6 +231,15 @@ mod tests {
         assert_eq!(e.field("email"), Some("bad"));
         assert_eq!(e.field("password"), None);
         assert_eq!(e.message, "Some fields need attention.");
+    }
+
+    #[test]
+    fn control_characters_are_found_and_stripped() {
+        assert!(!has_control_characters("Line one\r\nLine two\twith a tab, ünïcödé"));
+        for bad in ["nul\0here", "bell\u{7}", "esc\u{1b}[31m", "c1\u{85}", "del\u{7f}"] {
+            assert!(has_control_characters(bad), "{bad:?}");
+        }
+        assert_eq!(strip_control_characters("a\0b\nc\u{1b}d"), "ab\ncd");
     }
 
     #[test]

@@ -254,6 +254,16 @@ pub async fn since(db: &Db, user: &User, after_id: i64, limit: i64) -> Result<Ve
     .collect()
 }
 
+/// Deletes events older than `before` (they only serve resuming streams), always keeping the newest, so ids
+/// never start again from 1 on SQLite and a client's `Last-Event-ID` stays meaningful. Returns how many.
+pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM events WHERE created_at < $1 AND id < (SELECT MAX(id) FROM events)")
+        .bind(before)
+        .execute(&db.pool)
+        .await?
+        .rows_affected())
+}
+
 /// The newest event id, where a fresh client starts.
 pub async fn latest_id(db: &Db) -> Result<i64, sqlx::Error> {
     let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM events").fetch_one(&db.pool).await?;

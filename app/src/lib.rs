@@ -23,9 +23,13 @@ pub mod time;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod client_address;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod events;
+#[cfg(feature = "ssr")]
+pub mod outbound;
 #[cfg(feature = "ssr")]
 pub mod ratelimit;
 #[cfg(feature = "ssr")]

@@ -35,6 +35,9 @@ pub const EVENT_KINDS: &[&str] = &[
     "booking.done",
     "booking.updated",
     "call.message",
+    // The server could not replay everything missed, or the user's rights changed: reload what is shown.
+    "stream.reset",
+    "auth.changed",
 ];
 
 /// Event kinds about the user's own notifications.

@@ -1,6 +1,10 @@
-//! Token-bucket rate limits kept in memory, keyed by whatever the caller chooses
-//! (IP, IP + email, user id). Pure logic: the caller passes the clock.
+//! Token-bucket rate limits, keyed by whatever the caller chooses (client address, address + email,
+//! user id). The bucket arithmetic is pure ([`RateLimiter::check`], [`refill`]); where the buckets live
+//! depends on the deployment: in this process's memory on the single-binary SQLite default, in the
+//! database on PostgreSQL, so that N instances behind a balancer share one budget instead of giving an
+//! attacker N of them.
 
+use crate::error::{AppError, AppResult};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,12 +17,30 @@ pub struct Rule {
     pub per: Duration,
 }
 
+impl Rule {
+    fn rate_per_sec(&self) -> f64 {
+        f64::from(self.burst) / self.per.as_secs_f64()
+    }
+}
+
+/// A bucket holding `tokens` at `elapsed_secs` after it was last touched, refilled at the rule's rate,
+/// never above the burst.
+pub fn refill(rule: Rule, tokens: f64, elapsed_secs: f64) -> f64 {
+    (tokens + elapsed_secs.max(0.0) * rule.rate_per_sec()).min(f64::from(rule.burst))
+}
+
+/// How long until a bucket holding `tokens` (< 1) has a whole token.
+fn wait_for_token(rule: Rule, tokens: f64) -> Duration {
+    Duration::from_secs_f64(((1.0 - tokens) / rule.rate_per_sec()).max(0.0))
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Bucket {
     tokens: f64,
     updated: Instant,
 }
 
+/// One rule's buckets in memory.
 #[derive(Debug)]
 pub struct RateLimiter {
     rule: Rule,
@@ -35,39 +57,66 @@ impl RateLimiter {
 
     /// Takes one token for `key`; when none is left, says how long to wait.
     pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        let rate = f64::from(self.rule.burst) / self.rule.per.as_secs_f64();
-        let burst = f64::from(self.rule.burst);
+        let rule = self.rule;
+        let burst = f64::from(rule.burst);
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, b| b.tokens + now.saturating_duration_since(b.updated).as_secs_f64() * rate < burst);
+            buckets
+                .retain(|_, b| refill(rule, b.tokens, now.saturating_duration_since(b.updated).as_secs_f64()) < burst);
         }
         let bucket = buckets.entry(key.to_string()).or_insert(Bucket { tokens: burst, updated: now });
-        let earned = now.saturating_duration_since(bucket.updated).as_secs_f64() * rate;
-        bucket.tokens = (bucket.tokens + earned).min(burst);
+        bucket.tokens = refill(rule, bucket.tokens, now.saturating_duration_since(bucket.updated).as_secs_f64());
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
+            Err(wait_for_token(rule, bucket.tokens))
         }
     }
 }
 
-/// The limits Supportal applies.
-#[derive(Debug)]
-pub struct RateLimits {
-    /// Sign-in attempts per (IP, email): an attacker elsewhere cannot lock the owner out.
-    pub sign_in: RateLimiter,
-    /// Sign-in attempts per IP across all emails (credential stuffing).
-    pub sign_in_ip: RateLimiter,
-    pub register: RateLimiter,
-    /// Any state-changing request, per user (or IP when signed out).
-    pub writes: RateLimiter,
+/// What is being limited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Limit {
+    /// Sign-in attempts per (address, email): an attacker elsewhere cannot lock the owner out.
+    SignIn,
+    /// Sign-in attempts per address across all emails (credential stuffing).
+    SignInAddress,
+    /// Sign-ups per address.
+    Register,
+    /// Any state-changing request, per verified user (or address when signed out).
+    Writes,
     /// Feature requests posted, per user.
-    pub feature_posts: RateLimiter,
+    FeaturePosts,
     /// Call bookings and reschedules, per user (each one searches every agent's diary).
-    pub bookings: RateLimiter,
+    Bookings,
+    /// Password-reset emails, per address and per account: nobody's inbox gets flooded.
+    PasswordReset,
+}
+
+impl Limit {
+    pub const ALL: [Limit; 7] = [
+        Limit::SignIn,
+        Limit::SignInAddress,
+        Limit::Register,
+        Limit::Writes,
+        Limit::FeaturePosts,
+        Limit::Bookings,
+        Limit::PasswordReset,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::SignIn => "sign_in",
+            Limit::SignInAddress => "sign_in_address",
+            Limit::Register => "register",
+            Limit::Writes => "writes",
+            Limit::FeaturePosts => "feature_posts",
+            Limit::Bookings => "bookings",
+            Limit::PasswordReset => "password_reset",
+        }
+    }
 }
 
 pub const DEFAULT_SIGN_IN_ATTEMPTS: u32 = 5;
@@ -75,29 +124,116 @@ pub const DEFAULT_REGISTRATIONS_PER_HOUR: u32 = 10;
 pub const DEFAULT_WRITES_PER_MINUTE: u32 = 120;
 pub const DEFAULT_FEATURE_POSTS_PER_HOUR: u32 = 10;
 pub const DEFAULT_BOOKINGS_PER_10_MINUTES: u32 = 20;
+pub const DEFAULT_PASSWORD_RESETS_PER_HOUR: u32 = 5;
+
+/// Where the buckets are kept.
+#[derive(Debug)]
+enum Store {
+    Memory(HashMap<Limit, RateLimiter>),
+    /// PostgreSQL: the `rate_limits` table, one row per bucket, updated in one statement.
+    Database(crate::db::Db),
+}
+
+/// The limits Supportal applies.
+#[derive(Debug)]
+pub struct RateLimits {
+    rules: HashMap<Limit, Rule>,
+    store: Store,
+}
 
 impl RateLimits {
-    /// `sign_in_attempts` per (IP, email) every 15 minutes (ten times that per IP);
-    /// `registrations_per_hour` per IP.
+    /// `sign_in_attempts` per (address, email) every 15 minutes (ten times that per address);
+    /// `registrations_per_hour` per address.
     pub fn new(sign_in_attempts: u32, registrations_per_hour: u32) -> Self {
         Self::with_writes(sign_in_attempts, registrations_per_hour, DEFAULT_WRITES_PER_MINUTE)
     }
 
-    /// As [`RateLimits::new`], with `writes_per_minute` per credential (or address).
+    /// As [`RateLimits::new`], with `writes_per_minute` per user (or address).
     pub fn with_writes(sign_in_attempts: u32, registrations_per_hour: u32, writes_per_minute: u32) -> Self {
         let minutes = |m: u64| Duration::from_secs(m * 60);
-        Self {
-            sign_in: RateLimiter::new(Rule { burst: sign_in_attempts, per: minutes(15) }),
-            sign_in_ip: RateLimiter::new(Rule { burst: sign_in_attempts.saturating_mul(10), per: minutes(15) }),
-            register: RateLimiter::new(Rule { burst: registrations_per_hour, per: minutes(60) }),
-            writes: RateLimiter::new(Rule { burst: writes_per_minute, per: minutes(1) }),
-            feature_posts: RateLimiter::new(Rule { burst: DEFAULT_FEATURE_POSTS_PER_HOUR, per: minutes(60) }),
-            bookings: RateLimiter::new(Rule { burst: DEFAULT_BOOKINGS_PER_10_MINUTES, per: minutes(10) }),
-        }
+        let rules = HashMap::from([
+            (Limit::SignIn, Rule { burst: sign_in_attempts, per: minutes(15) }),
+            (Limit::SignInAddress, Rule { burst: sign_in_attempts.saturating_mul(10), per: minutes(15) }),
+            (Limit::Register, Rule { burst: registrations_per_hour, per: minutes(60) }),
+            (Limit::Writes, Rule { burst: writes_per_minute, per: minutes(1) }),
+            (Limit::FeaturePosts, Rule { burst: DEFAULT_FEATURE_POSTS_PER_HOUR, per: minutes(60) }),
+            (Limit::Bookings, Rule { burst: DEFAULT_BOOKINGS_PER_10_MINUTES, per: minutes(10) }),
+            (Limit::PasswordReset, Rule { burst: DEFAULT_PASSWORD_RESETS_PER_HOUR, per: minutes(60) }),
+        ]);
+        let memory = rules.iter().map(|(limit, rule)| (*limit, RateLimiter::new(*rule))).collect();
+        Self { rules, store: Store::Memory(memory) }
     }
 
     pub fn standard() -> Self {
         Self::new(DEFAULT_SIGN_IN_ATTEMPTS, DEFAULT_REGISTRATIONS_PER_HOUR)
+    }
+
+    /// Keeps the buckets in `db` (for PostgreSQL, where several instances share them).
+    pub fn shared(self, db: crate::db::Db) -> Self {
+        Self { store: Store::Database(db), ..self }
+    }
+
+    pub fn is_shared(&self) -> bool {
+        matches!(self.store, Store::Database(_))
+    }
+
+    fn rule(&self, limit: Limit) -> Rule {
+        self.rules.get(&limit).copied().unwrap_or(Rule { burst: 1, per: Duration::from_secs(1) })
+    }
+
+    /// Takes one token of `limit` for `key`; 429 with `Retry-After` when none is left.
+    pub async fn check(&self, limit: Limit, key: &str) -> AppResult<()> {
+        let result = match &self.store {
+            Store::Memory(limiters) => match limiters.get(&limit) {
+                Some(limiter) => limiter.check(key, Instant::now()),
+                None => Ok(()),
+            },
+            Store::Database(db) => take_shared(db, self.rule(limit), &format!("{}:{key}", limit.as_str())).await?,
+        };
+        result.map_err(|wait| AppError::rate_limited(retry_after_secs(wait)))
+    }
+
+    /// Drops shared buckets untouched for longer than any rule needs to refill (hourly sweep).
+    pub async fn prune(&self) -> Result<u64, sqlx::Error> {
+        let Store::Database(db) = &self.store else { return Ok(0) };
+        let longest = self.rules.values().map(|r| r.per).max().unwrap_or_default();
+        let before = now_ms() - i64::try_from(longest.as_millis()).unwrap_or(i64::MAX);
+        Ok(sqlx::query("DELETE FROM rate_limits WHERE updated_ms < $1")
+            .bind(before)
+            .execute(&db.pool)
+            .await?
+            .rows_affected())
+    }
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// One statement per check: refill, take a token if there is one, and say whether there was. Every
+/// right-hand side reads the row as it was before this update, so concurrent checks serialise on the row.
+async fn take_shared(db: &crate::db::Db, rule: Rule, bucket: &str) -> Result<Result<(), Duration>, AppError> {
+    use sqlx::Row;
+    let burst = f64::from(rule.burst);
+    let refilled = "LEAST($2, rate_limits.tokens + ($3 - rate_limits.updated_ms) / 1000.0 * $4)";
+    let row = sqlx::query(&format!(
+        "INSERT INTO rate_limits (bucket, tokens, updated_ms, allowed) VALUES ($1, $2 - 1, $3, 1) \
+         ON CONFLICT (bucket) DO UPDATE SET \
+           allowed = CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END, \
+           tokens = {refilled} - CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END, \
+           updated_ms = $3 \
+         RETURNING allowed, tokens"
+    ))
+    .bind(bucket)
+    .bind(burst)
+    .bind(now_ms())
+    .bind(rule.rate_per_sec())
+    .fetch_one(&db.pool)
+    .await?;
+    if row.try_get::<i64, _>("allowed")? == 1 {
+        Ok(Ok(()))
+    } else {
+        Ok(Err(wait_for_token(rule, row.try_get::<f64, _>("tokens")?)))
     }
 }
 
@@ -133,8 +269,28 @@ mod tests {
     }
 
     #[test]
+    fn refill_is_capped_at_the_burst() {
+        let rule = Rule { burst: 4, per: Duration::from_secs(40) };
+        assert_eq!(refill(rule, 0.0, 10.0), 1.0);
+        assert_eq!(refill(rule, 2.5, 1000.0), 4.0);
+        assert_eq!(refill(rule, 1.0, -5.0), 1.0, "a clock that went back refills nothing");
+        assert_eq!(retry_after_secs(wait_for_token(rule, 0.5)), 5);
+    }
+
+    #[test]
     fn retry_after_rounds_up() {
         assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
         assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
+    }
+
+    #[tokio::test]
+    async fn limits_answer_429_with_a_wait() {
+        let limits = RateLimits::new(1, 1);
+        assert!(limits.check(Limit::Register, "a").await.is_ok());
+        let refused = limits.check(Limit::Register, "a").await.unwrap_err();
+        assert_eq!(refused.status, 429);
+        assert!(refused.retry_after.is_some_and(|s| s > 0));
+        assert!(limits.check(Limit::Register, "b").await.is_ok());
+        assert!(limits.check(Limit::SignIn, "a").await.is_ok(), "each limit has its own buckets");
     }
 }

@@ -35,13 +35,15 @@ async fn main() -> Result<(), Error> {
         &Profile { role: Role::Manager, tier: None, level: None, takes_calls: false },
     )
     .await?;
+    // The receiver listens on loopback, which the outbound rule refuses unless allowed.
+    let outbound = app::outbound::OutboundPolicy::from_setting("127.0.0.1")?;
     for path in ["a", "b"] {
         let input = WebhookInput {
             url: Some(format!("{receiver}/{path}")),
             events: Some(vec!["feature.status".into()]),
             ..WebhookInput::default()
         };
-        integrations::create_webhook(&db, manager.id, &input).await.map_err(|e| e.message)?;
+        integrations::create_webhook(&db, &outbound, manager.id, &input).await.map_err(|e| e.message)?;
     }
     let bus = app::events::EventBus::new();
 
@@ -66,7 +68,8 @@ async fn main() -> Result<(), Error> {
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..workers {
             let (db, bus) = (db.clone(), bus.clone());
-            let mut config = OutboxConfig::new("http://bench.test", None, "b <b@bench.test>", Duration::from_secs(10))?;
+            let mut config =
+                OutboxConfig::new("http://bench.test", None, "b <b@bench.test>", Duration::from_secs(10), &outbound)?;
             config.batch = 32;
             let config = Arc::new(config);
             tasks.spawn(async move {

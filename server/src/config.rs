@@ -71,6 +71,35 @@ pub struct Cli {
     /// Seconds before the first retry of a failed delivery (then doubling, up to 6 h)
     #[arg(long, env = "SUPPORTAL_RETRY_BASE_SECS", default_value = "30")]
     pub retry_base_secs: String,
+
+    /// Private destinations outbound requests may reach anyway: comma-separated hosts, IPs or CIDRs,
+    /// each with an optional :port (e.g. `hooks.internal,10.0.5.0/24:8443`)
+    #[arg(long, env = "SUPPORTAL_OUTBOUND_ALLOW", default_value = "")]
+    pub outbound_allow: String,
+
+    /// Proxies (addresses or CIDRs, comma-separated) whose Forwarded / X-Forwarded-For headers name the client
+    #[arg(long, env = "SUPPORTAL_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+
+    /// Bearer token /metrics asks for (unset: open, like /healthz)
+    #[arg(long, env = "SUPPORTAL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Serve /metrics on this address only (e.g. 127.0.0.1:9100), not on the portal's own
+    #[arg(long, env = "SUPPORTAL_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+
+    /// P1 tickets a General customer may open per hour (Platinum: three times as many)
+    #[arg(long, env = "SUPPORTAL_URGENT_TICKETS_PER_HOUR", default_value = "3")]
+    pub urgent_tickets_per_hour: String,
+
+    /// Tickets of any priority a General customer may open per hour (Platinum: three times as many)
+    #[arg(long, env = "SUPPORTAL_TICKETS_PER_HOUR", default_value = "20")]
+    pub tickets_per_hour: String,
+
+    /// Days the live-update log is kept for resuming streams
+    #[arg(long, env = "SUPPORTAL_EVENT_RETENTION_DAYS", default_value = "7")]
+    pub event_retention_days: String,
 }
 
 #[derive(Clone, Debug)]
@@ -90,6 +119,13 @@ pub struct Config {
     pub smtp_from: String,
     pub delivery_timeout_secs: u32,
     pub retry_base_secs: u32,
+    pub outbound_allow: Vec<app::outbound::AllowRule>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub metrics_token: Option<String>,
+    pub metrics_bind: Option<SocketAddr>,
+    pub event_retention_days: u32,
+    pub urgent_tickets_per_hour: u32,
+    pub tickets_per_hour: u32,
 }
 
 impl Config {
@@ -102,17 +138,47 @@ impl Config {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
     }
 
+    /// The private-address rule: the allow-list, the mail server the operator configured, and with `--demo`
+    /// the portal's own address (its demo receiver) and the closed port the demo's broken webhook points at.
+    pub fn outbound(&self) -> app::outbound::OutboundPolicy {
+        let mut policy = app::outbound::OutboundPolicy::new(self.outbound_allow.clone());
+        if let Some((host, port)) = self.smtp_url.as_deref().and_then(smtp_host_port) {
+            policy = policy.with_operator_host(&host, port);
+        }
+        if self.demo {
+            policy = policy.with_operator_host(&self.bind.ip().to_string(), self.bind.port());
+            policy = policy.with_operator_host("127.0.0.1", crate::demo::CLOSED_PORT);
+        }
+        policy
+    }
+
     /// The outbox worker's settings; a bad SMTP_URL or SMTP_FROM stops start-up.
-    pub fn outbox(&self) -> Result<app::notify::outbox::OutboxConfig, String> {
+    pub fn outbox(
+        &self,
+        outbound: &app::outbound::OutboundPolicy,
+    ) -> Result<app::notify::outbox::OutboxConfig, String> {
         let timeout = std::time::Duration::from_secs(u64::from(self.delivery_timeout_secs));
         let mut outbox = app::notify::outbox::OutboxConfig::new(
             &self.base_url(),
             self.smtp_url.as_deref(),
             &self.smtp_from,
             timeout,
+            outbound,
         )?;
         outbox.retry_base_secs = i64::from(self.retry_base_secs);
         Ok(outbox)
+    }
+}
+
+/// The host and port of an SMTP URL (`smtps://user:pass@host` → 465, `smtp://host` → 25 unless given).
+fn smtp_host_port(url: &str) -> Option<(String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let default = if scheme.eq_ignore_ascii_case("smtps") { 465 } else { 25 };
+    match host_port.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') => Some((host.to_string(), port.parse().ok()?)),
+        _ => Some((host_port.to_string(), default)),
     }
 }
 
@@ -194,6 +260,31 @@ impl TryFrom<Cli> for Config {
             smtp_from: cli.smtp_from,
             delivery_timeout_secs: parse_count("SUPPORTAL_DELIVERY_TIMEOUT_SECS", &cli.delivery_timeout_secs, 300)?,
             retry_base_secs: parse_count("SUPPORTAL_RETRY_BASE_SECS", &cli.retry_base_secs, 86_400)?,
+            outbound_allow: app::outbound::parse_allow_list(&cli.outbound_allow)
+                .map_err(|why| format!("SUPPORTAL_OUTBOUND_ALLOW: {why}"))?,
+            trusted_proxies: app::client_address::parse_trusted(&cli.trusted_proxies)
+                .map_err(|why| format!("SUPPORTAL_TRUSTED_PROXIES: {why}"))?,
+            metrics_token: match cli.metrics_token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
+                Some(t) if t.len() < 16 => {
+                    return Err("SUPPORTAL_METRICS_TOKEN: use at least 16 characters".into());
+                }
+                other => other,
+            },
+            urgent_tickets_per_hour: parse_count(
+                "SUPPORTAL_URGENT_TICKETS_PER_HOUR",
+                &cli.urgent_tickets_per_hour,
+                100_000,
+            )?,
+            tickets_per_hour: parse_count("SUPPORTAL_TICKETS_PER_HOUR", &cli.tickets_per_hour, 100_000)?,
+            event_retention_days: parse_count("SUPPORTAL_EVENT_RETENTION_DAYS", &cli.event_retention_days, 3650)?,
+            metrics_bind: match cli.metrics_bind.filter(|b| !b.trim().is_empty()) {
+                None => None,
+                Some(b) => Some(
+                    b.trim()
+                        .parse::<SocketAddr>()
+                        .map_err(|_| format!("SUPPORTAL_METRICS_BIND: `{b}` is not an address like 127.0.0.1:9100"))?,
+                ),
+            },
         })
     }
 }
@@ -230,12 +321,33 @@ mod tests {
             (vec!["--registrations-per-hour", "lots"], "SUPPORTAL_REGISTRATIONS_PER_HOUR"),
             (vec!["--delivery-timeout-secs", "0"], "SUPPORTAL_DELIVERY_TIMEOUT_SECS"),
             (vec!["--retry-base-secs", "soon"], "SUPPORTAL_RETRY_BASE_SECS"),
+            (vec!["--outbound-allow", "10.0.0.0/40"], "SUPPORTAL_OUTBOUND_ALLOW"),
+            (vec!["--trusted-proxies", "the proxy"], "SUPPORTAL_TRUSTED_PROXIES"),
+            (vec!["--metrics-token", "short"], "SUPPORTAL_METRICS_TOKEN"),
+            (vec!["--metrics-bind", "metrics"], "SUPPORTAL_METRICS_BIND"),
         ];
         for (args, setting) in cases {
             let err = parse(&args).unwrap_err();
             assert!(err.starts_with(setting), "{args:?} → {err}");
             assert_eq!(err.lines().count(), 1);
         }
+    }
+
+    #[test]
+    fn the_mail_server_and_the_demo_receiver_are_allowed_destinations() {
+        assert_eq!(smtp_host_port("smtp://localhost:2525"), Some(("localhost".into(), 2525)));
+        assert_eq!(smtp_host_port("smtps://u:p@mail.example.com"), Some(("mail.example.com".into(), 465)));
+        assert_eq!(smtp_host_port("smtp://10.0.0.5?tls=required"), Some(("10.0.0.5".into(), 25)));
+        let sock = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        let c = parse(&["--smtp-url", "smtp://10.0.0.5:2525", "--demo", "--bind", "127.0.0.1:3100"]).unwrap();
+        let policy = c.outbound();
+        let allowed =
+            |host: &str, addr: &str| !app::outbound::permitted(policy.rules(), host, &[sock(addr)]).is_empty();
+        assert!(allowed("10.0.0.5", "10.0.0.5:2525"));
+        assert!(allowed("127.0.0.1", "127.0.0.1:3100"));
+        assert!(!allowed("127.0.0.1", "127.0.0.1:22"));
+        let plain = parse(&["--bind", "127.0.0.1:3100"]).unwrap().outbound();
+        assert!(app::outbound::permitted(plain.rules(), "127.0.0.1", &[sock("127.0.0.1:3100")]).is_empty());
     }
 
     #[test]

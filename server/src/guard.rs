@@ -3,11 +3,13 @@
 
 use crate::AppState;
 use app::error::AppError;
-use axum::extract::{Request, State};
+use app::ratelimit::Limit;
+use app::services::{ClientIp, VerifiedCaller};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, HeaderValue, Method};
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
 
 fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
@@ -46,21 +48,89 @@ pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next
     AppError::new(403, "cross_origin_request", "This request came from another site and was refused.").into_response()
 }
 
-/// Every write counts against a per-caller budget: the credential if there is
-/// one, else the client address.
-pub async fn rate_limit_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Works out the client's address once (see [`app::client_address`]) and leaves it in the request's
+/// extensions, where everything after reads it.
+pub async fn client_address(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer =
+        req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let client = app::client_address::client_address(peer, req.headers(), &state.trusted_proxies);
+    req.extensions_mut().insert(ClientIp(client));
+    next.run(req).await
+}
+
+/// Every write counts against a per-caller budget: the verified user if the credential is a live one, else
+/// the client address (a made-up cookie or token earns no budget of its own). The user found is left in the
+/// request for the handler, so the credential is looked up once.
+pub async fn rate_limit_writes(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if is_safe(req.method()) {
         return next.run(req).await;
     }
-    let headers = req.headers();
-    let key = app::accounts::service::bearer_from(headers)
-        .map(|t| t.to_string())
-        .or_else(|| app::accounts::service::session_id_from(headers))
-        .map(|credential| app::accounts::service::sha256_hex(&credential))
-        .unwrap_or_else(|| crate::client_ip(&req).to_string());
-    match state.services.limits.writes.check(&key, Instant::now()) {
+    let user = match app::accounts::service::user_from_headers(&state.services.db, req.headers()).await {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
+    let key = match &user {
+        Some(user) => format!("user:{}", user.id),
+        None => format!("addr:{}", app::client_address::limit_key(crate::client_ip(&req))),
+    };
+    req.extensions_mut().insert(VerifiedCaller(user));
+    match state.services.limits.check(Limit::Writes, &key).await {
         Ok(()) => next.run(req).await,
-        Err(wait) => AppError::rate_limited(app::ratelimit::retry_after_secs(wait)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The text rule (see [`app::error::has_control_characters`]) for what the API's JSON extractor does not see:
+/// every query string (API filters, page searches a server-rendered page runs) and the form or JSON
+/// arguments of server functions. Refused with 422 naming the field, before anything reaches the database.
+pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
+    let rpc = req.uri().path().starts_with("/rpc/");
+    if let Some(field) = req.uri().query().and_then(|q| control_in_form(q.as_bytes())) {
+        return text_refused(&field, rpc);
+    }
+    if !rpc || is_safe(req.method()) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return AppError::new(413, "payload_too_large", "The request is too large.").into_response();
+    };
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let field = if content_type.starts_with("application/x-www-form-urlencoded") {
+        control_in_form(&bytes)
+    } else if content_type.starts_with("application/json") {
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|value| crate::api::check_json_text(&value).err())
+            .and_then(|e| e.fields.into_keys().next())
+    } else {
+        None
+    };
+    if let Some(field) = field {
+        return text_refused(&field, true);
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+/// The first form field (name as the UI knows it: `new[subject]` → `subject`) holding a control character.
+fn control_in_form(encoded: &[u8]) -> Option<String> {
+    form_urlencoded::parse(encoded).find_map(|(name, value)| {
+        (app::error::has_control_characters(&name) || app::error::has_control_characters(&value)).then(|| {
+            let name = name.trim_end_matches(']');
+            let name = name.rsplit('[').next().unwrap_or(name);
+            app::error::strip_control_characters(name).into_owned()
+        })
+    })
+}
+
+/// Server functions decode our error type itself; the REST API and pages get the API's error shape.
+fn text_refused(field: &str, rpc: bool) -> Response {
+    let error = crate::api::control_characters(if field.is_empty() { "query" } else { field });
+    if rpc {
+        let status = http::StatusCode::UNPROCESSABLE_ENTITY;
+        (status, axum::Json(serde_json::to_value(&error).unwrap_or_default())).into_response()
+    } else {
+        error.into_response()
     }
 }
 

@@ -10,16 +10,16 @@ pub mod demo_metrics;
 pub mod guard;
 pub mod metrics;
 
-use app::services::Services;
+use app::services::{ClientIp, Services};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRef, Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -29,6 +29,12 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Origins allowed to send state-changing browser requests besides the Host itself.
     pub trusted_origins: Arc<Vec<String>>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` name the client (`SUPPORTAL_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// `/metrics` on the main listener (false when `SUPPORTAL_METRICS_BIND` gives it one of its own).
+    pub metrics_on_main: bool,
+    /// Live event streams open on this instance, per user.
+    pub open_streams: Arc<api::events::OpenStreams>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -44,13 +50,29 @@ impl AppState {
             leptos_options,
             metrics: Arc::new(metrics::Metrics::default()),
             trusted_origins: Arc::new(public_url.into_iter().collect()),
+            trusted_proxies: Arc::new(Vec::new()),
+            metrics_on_main: true,
+            open_streams: Arc::default(),
         }
+    }
+
+    /// `/metrics` asks for this bearer token; with `separate`, it moves off the main listener.
+    pub fn with_metrics(mut self, token: Option<String>, separate: bool) -> Self {
+        self.metrics = Arc::new(metrics::Metrics::new(token));
+        self.metrics_on_main = !separate;
+        self
+    }
+
+    /// Trusts `Forwarded` / `X-Forwarded-For` from these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> Self {
+        self.trusted_proxies = Arc::new(proxies);
+        self
     }
 }
 
-/// The client address from the connection (absent in in-process tests).
+/// The client's address ([`guard::client_address`] worked it out for this request).
 pub fn client_ip(req: &Request) -> IpAddr {
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    req.extensions().get::<ClientIp>().map(|c| c.0).unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }
 
 /// Small writes go out at once: a streamed page is written in pieces, and with Nagle's algorithm each piece
@@ -70,7 +92,11 @@ async fn load_request_user(State(state): State<AppState>, mut req: Request, next
         || path.starts_with("/pkg/")
         || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg"));
     if has_pages_or_rpc {
-        let user = app::accounts::service::user_from_headers(&state.services.db, req.headers()).await;
+        // A write was already verified by the write limiter: the same answer, without a second lookup.
+        let user = match req.extensions().get::<app::services::VerifiedCaller>() {
+            Some(verified) => Ok(verified.0.clone()),
+            None => app::accounts::service::user_from_headers(&state.services.db, req.headers()).await,
+        };
         req.extensions_mut().insert(app::accounts::service::RequestUser(user));
     }
     next.run(req).await
@@ -126,21 +152,26 @@ pub fn app(state: AppState) -> Router {
     let shell = move || app::shell(options.clone());
     let fallback = leptos_axum::file_and_error_handler_with_context::<AppState, _>(render_context.clone(), app::shell);
 
-    Router::new()
+    let mut router = Router::new()
         .nest("/api/v1", api::router())
         .route("/rpc/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .route("/healthz", get(metrics::healthz))
-        .route("/readyz", get(metrics::readyz))
-        .route("/metrics", get(metrics::prometheus))
+        .route("/readyz", get(metrics::readyz));
+    if state.metrics_on_main {
+        router = router.route("/metrics", get(metrics::prometheus));
+    }
+    router
         .leptos_routes_with_context(&state, routes, render_context, shell)
         .merge(assets::pkg_router(std::path::Path::new(&*state.leptos_options.site_root)))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), load_request_user))
         .layer(axum::middleware::from_fn(rpc_error_status))
         .layer(axum::middleware::from_fn(guard::run_to_completion))
+        .layer(axum::middleware::from_fn(guard::refuse_control_characters))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::rate_limit_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::client_address))
         .layer(guard::body_limit())
         .layer(axum::middleware::from_fn(assets::html_no_cache))
         .layer(tower_http::compression::CompressionLayer::new().compress_when(assets::DynamicOnly::new()))

@@ -70,8 +70,9 @@ async fn run(config: Config) -> Result<(), String> {
             Err(line) => return Err(line),
         }
     }
+    let outbound = config.outbound();
     if config.demo {
-        let created = demo::seed_for(&db, &config.base_url()).await?;
+        let created = demo::seed_for(&db, &config.base_url(), &outbound).await?;
         if created > 0 {
             tracing::info!(created, "seeded demo data");
         }
@@ -89,7 +90,7 @@ async fn run(config: Config) -> Result<(), String> {
             .map_err(|e| format!("cannot add the starter articles: {}", e.message))?;
         tracing::info!(added, "starter articles added");
     }
-    let outbox = config.outbox()?;
+    let outbox = config.outbox(&outbound)?;
     if config.smtp_url.is_none() {
         tracing::info!("SMTP_URL is not set: email notifications are skipped");
     }
@@ -101,16 +102,21 @@ async fn run(config: Config) -> Result<(), String> {
         .env(leptos::config::Env::PROD)
         .build();
     let leptos_options = supportal::assets::with_hashed_names(leptos_options);
+    let limits =
+        RateLimits::with_writes(config.signin_attempts, config.registrations_per_hour, config.writes_per_minute);
+    // Several instances share PostgreSQL, so they share the budgets there too.
+    let limits = if db.backend == app::db::Backend::Postgres { limits.shared(db.clone()) } else { limits };
     let services = Services {
         db: db.clone(),
-        limits: Arc::new(RateLimits::with_writes(
-            config.signin_attempts,
-            config.registrations_per_hour,
-            config.writes_per_minute,
-        )),
+        limits: Arc::new(limits),
         events: app::events::EventBus::new(),
         secure_cookies: config.secure_cookies(),
         outbox: Arc::new(outbox),
+        outbound,
+        ticket_limits: app::tickets::quota::TicketLimits {
+            urgent_per_hour: config.urgent_tickets_per_hour,
+            per_hour: config.tickets_per_hour,
+        },
     };
     if db.backend == app::db::Backend::Postgres {
         let start = app::events::latest_id(&db).await.map_err(|e| format!("cannot read the event log: {e}"))?;
@@ -119,8 +125,11 @@ async fn run(config: Config) -> Result<(), String> {
     tokio::spawn(app::tickets::monitor::run(db.clone(), services.events.clone()));
     tokio::spawn(app::booking::service::run_reminders(db.clone(), services.events.clone()));
     let (outbox_events, outbox) = (services.events.clone(), services.outbox.clone());
-    let state = AppState::new(services, leptos_options, config.public_url.clone());
-    spawn_session_sweeper(db.clone());
+    let state = AppState::new(services, leptos_options, config.public_url.clone())
+        .with_trusted_proxies(config.trusted_proxies.clone())
+        .with_metrics(config.metrics_token.clone(), config.metrics_bind.is_some());
+    spawn_metrics(&state, config.metrics_bind).await?;
+    spawn_sweeper(db.clone(), state.services.limits.clone(), config.event_retention_days);
 
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -146,22 +155,56 @@ async fn run(config: Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Expired sessions, and outbox rows settled long ago, are deleted hourly.
-fn spawn_session_sweeper(db: Db) {
+/// The metrics' upkeep, and their own listener when `SUPPORTAL_METRICS_BIND` asks for one.
+async fn spawn_metrics(state: &AppState, bind: Option<SocketAddr>) -> Result<(), String> {
+    let metrics = state.metrics.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            metrics.upkeep();
+        }
+    });
+    if let Some(bind) = bind {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .map_err(|e| format!("SUPPORTAL_METRICS_BIND: cannot listen on {bind}: {e}"))?;
+        tracing::info!(%bind, "metrics on their own listener");
+        let router = supportal::metrics::separate_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Hourly: expired sessions and reset links, outbox rows settled long ago, idempotency keys older than a
+/// day, the live-update log past its retention, idle shared rate-limit buckets. Each is a plain DELETE, so
+/// several instances sweeping at once do no harm.
+fn spawn_sweeper(db: Db, limits: Arc<RateLimits>, event_retention_days: u32) {
+    fn report(what: &str, result: Result<u64, sqlx::Error>) {
+        match result {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, "{what} removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweeping {what} failed"),
+        }
+    }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            match app::accounts::store::delete_expired_sessions(&db).await {
-                Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "session sweep failed"),
-            }
-            match app::notify::outbox::prune(&db, app::db::now() - app::notify::outbox::KEEP_SETTLED_SECS).await {
-                Ok(n) if n > 0 => tracing::info!(deleted = n, "old outbox rows removed"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox sweep failed"),
-            }
+            let now = app::db::now();
+            report("expired sessions", app::accounts::store::delete_expired_sessions(&db).await);
+            report(
+                "old outbox rows",
+                app::notify::outbox::prune(&db, now - app::notify::outbox::KEEP_SETTLED_SECS).await,
+            );
+            report("old idempotency keys", supportal::api::idempotency::prune(&db, now).await);
+            let kept = i64::from(event_retention_days) * 86_400;
+            report("old live-update events", app::events::prune(&db, now - kept).await);
+            report("idle rate-limit buckets", limits.prune().await);
         }
     });
 }

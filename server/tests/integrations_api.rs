@@ -363,7 +363,7 @@ async fn emails_reach_the_smtp_server_with_text_html_and_the_invitation(app: Tes
     // A booking confirmation carries the calendar invitation.
     let rules = app::booking::service::load_rules(&app.state.services.db).await.expect("rules");
     let slots = send(&app, Method::GET, &platinum, "/api/v1/bookings/slots?days=14&duration=30", None).await.json();
-    let start = slots["slots"][0]["start"].as_str().expect("a free slot").to_string();
+    let start = slots[0]["start"].as_str().expect("a free slot").to_string();
     let _ = rules;
     let booking =
         json!({ "start": start, "duration_minutes": 30, "platform": "portal", "topic": "Walk through exports" });
@@ -566,7 +566,7 @@ async fn every_wired_event_reaches_a_subscribed_webhook(app: TestApp) {
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let slots = send(&app, Method::GET, &platinum, "/api/v1/bookings/slots?days=14&duration=30", None).await.json();
-    let start = slots["slots"][0]["start"].as_str().expect("a free slot").to_string();
+    let start = slots[0]["start"].as_str().expect("a free slot").to_string();
     let r = send(
         &app,
         Method::POST,

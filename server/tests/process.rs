@@ -185,6 +185,8 @@ fn start_server(port: u16, db_url: &str) -> std::process::Child {
         .env("SUPPORTAL_ADMIN_PASSWORD", "a long admin passphrase")
         .env("SUPPORTAL_DELIVERY_TIMEOUT_SECS", "2")
         .env("SUPPORTAL_RETRY_BASE_SECS", "1")
+        // The test's webhook receiver listens on loopback, which outbound requests may not reach otherwise.
+        .env("SUPPORTAL_OUTBOUND_ALLOW", "127.0.0.1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -4,7 +4,7 @@
 mod common;
 
 use app::accounts::{Level, Profile, Role, Tier};
-use common::{call, TestApp};
+use common::{call, read_events, sse, TestApp};
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -302,51 +302,6 @@ async fn escalation_goes_up_with_a_reason(app: TestApp) {
         (row.get("from_value"), row.get("to_value"), row.get("reason"))
     };
     assert_eq!((from.as_str(), to.as_str(), reason.as_str()), ("L1", "L2", "Needs a log analysis"));
-}
-
-/// Reads SSE frames from a response body until `count` events arrived (or 5 s passed).
-async fn read_events(response: axum::response::Response, count: usize) -> Vec<(i64, String, Value)> {
-    use futures::StreamExt;
-    let mut body = response.into_body().into_data_stream();
-    let mut buffer = String::new();
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-    while events.len() < count {
-        let chunk = match tokio::time::timeout_at(deadline, body.next()).await {
-            Ok(Some(Ok(chunk))) => chunk,
-            _ => break,
-        };
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let frame: String = buffer.drain(..end + 2).collect();
-            let (mut id, mut kind, mut data) = (None, String::new(), String::new());
-            for line in frame.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    kind = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim());
-                }
-            }
-            if let Some(id) = id {
-                events.push((id, kind, serde_json::from_str(&data).unwrap_or(Value::Null)));
-            }
-        }
-    }
-    events
-}
-
-async fn sse(app: &TestApp, token: &str, last_event_id: Option<i64>) -> axum::response::Response {
-    use tower::ServiceExt;
-    let mut request = http::Request::builder().uri("/api/v1/events").header("authorization", format!("Bearer {token}"));
-    if let Some(id) = last_event_id {
-        request = request.header("last-event-id", id.to_string());
-    }
-    let response = app.router.clone().oneshot(request.body(axum::body::Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["content-type"], "text/event-stream");
-    response
 }
 
 async fn events_stream_live_and_resume_without_gaps(app: TestApp) {

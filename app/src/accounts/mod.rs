@@ -49,6 +49,9 @@ impl Role {
     }
 }
 
+/// The event that tells live streams their user's sign-ins, tokens or rights changed (personal audience).
+pub const AUTH_CHANGED: &str = "auth.changed";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: i64,

@@ -44,8 +44,11 @@ pub(crate) mod ssr {
             tracing::error!("request parts missing from context");
             AppError::internal()
         })?;
-        match parts.extensions.get::<service::RequestUser>() {
-            Some(known) => known.0.clone(),
+        if let Some(known) = parts.extensions.get::<service::RequestUser>() {
+            return known.0.clone();
+        }
+        match parts.extensions.get::<crate::services::VerifiedCaller>() {
+            Some(verified) => Ok(verified.0.clone()),
             None => service::user_from_headers(&s.db, &parts.headers).await,
         }
     }
@@ -97,7 +100,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     use super::service;
     let s = crate::services::services()?;
     if let Some(id) = service::session_id_from(&ssr::request_headers()?) {
-        service::end_session(&s.db, &id).await?;
+        service::end_session(&s, &id).await?;
     }
     ssr::set_cookie(service::clear_session_cookie(s.secure_cookies));
     Ok(())
@@ -118,7 +121,7 @@ pub async fn create_token(label: String) -> Result<NewApiToken, AppError> {
 #[server(prefix = "/rpc", endpoint = "revoke_token")]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let (s, user) = ssr::signed_in().await?;
-    super::service::revoke_token(&s.db, &user, id).await
+    super::service::revoke_token(&s, &user, id).await
 }
 
 /// Managers: list users, optionally filtered by a text query.
@@ -145,7 +148,7 @@ pub async fn update_user(
 ) -> Result<User, AppError> {
     let (s, actor) = ssr::signed_in().await?;
     let patch = patch_from_form(&role, tier.as_deref(), level.as_deref(), takes_calls.is_some())?;
-    super::service::change_profile(&s.db, &actor, id, &patch).await
+    super::service::change_profile(&s, &actor, id, &patch).await
 }
 
 /// Managers: add an agent, manager or customer.

@@ -2,18 +2,20 @@
 //! registration, sign-in, sessions, API tokens, profile changes.
 
 use super::{check_token_label, store, NewApiToken, Profile, ProfilePatch, Registration, Role, Tier, User};
+use crate::client_address::limit_key;
 use crate::db::{is_unique_violation, now, Db};
 use crate::error::{AppError, AppResult};
-use crate::ratelimit::retry_after_secs;
+use crate::events::{self, Event, NewEvent};
+use crate::ratelimit::Limit;
 use crate::services::Services;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use http::HeaderMap;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use sqlx::{Any, Transaction};
 use std::net::IpAddr;
 use std::sync::OnceLock;
-use std::time::Instant;
 
 pub const SESSION_COOKIE: &str = "supportal_session";
 pub const SESSION_DAYS: i64 = 14;
@@ -91,11 +93,7 @@ fn email_taken() -> AppError {
 
 /// Self-service sign-up: a general-tier customer.
 pub async fn register(services: &Services, ip: IpAddr, registration: Registration) -> AppResult<User> {
-    services
-        .limits
-        .register
-        .check(&ip.to_string(), Instant::now())
-        .map_err(|wait| AppError::rate_limited(retry_after_secs(wait)))?;
+    services.limits.check(Limit::Register, &limit_key(ip)).await?;
     create_user(
         &services.db,
         &registration.email,
@@ -110,10 +108,9 @@ pub async fn register(services: &Services, ip: IpAddr, registration: Registratio
 /// to the client, and take the same time.
 pub async fn authenticate(services: &Services, ip: IpAddr, email: &str, password: &str) -> AppResult<User> {
     let email = email.trim().to_lowercase();
-    let now = Instant::now();
-    let limited = |wait| AppError::rate_limited(retry_after_secs(wait));
-    services.limits.sign_in_ip.check(&ip.to_string(), now).map_err(limited)?;
-    services.limits.sign_in.check(&format!("{ip}|{email}"), now).map_err(limited)?;
+    let address = limit_key(ip);
+    services.limits.check(Limit::SignInAddress, &address).await?;
+    services.limits.check(Limit::SignIn, &format!("{address}|{email}")).await?;
     if password.is_empty() || password.chars().count() > super::PASSWORD_MAX {
         return Err(invalid_credentials());
     }
@@ -140,16 +137,29 @@ fn invalid_credentials() -> AppError {
 /// Returns the cookie value to set.
 pub async fn start_session(db: &Db, user_id: i64, previous: Option<&str>) -> AppResult<String> {
     if let Some(old) = previous {
-        store::delete_session(db, &sha256_hex(old)).await?;
+        store::delete_session(&db.pool, &sha256_hex(old)).await?;
     }
     let id = random_hex(16);
     store::insert_session(db, &sha256_hex(&id), user_id, now() + SESSION_DAYS * 86_400).await?;
     Ok(id)
 }
 
-pub async fn end_session(db: &Db, session_id: &str) -> AppResult<()> {
-    store::delete_session(db, &sha256_hex(session_id)).await?;
+/// Signs one session out. Its live streams end (see [`auth_changed`]).
+pub async fn end_session(services: &Services, session_id: &str) -> AppResult<()> {
+    let mut tx = services.db.begin_write().await?;
+    let mut recorded = Vec::new();
+    if let Some(user_id) = store::delete_session(&mut *tx, &sha256_hex(session_id)).await? {
+        recorded.push(auth_changed(&mut tx, user_id).await?);
+    }
+    tx.commit().await?;
+    events::after_commit(&services.db, &services.events, recorded);
     Ok(())
+}
+
+/// Records, in the same transaction as the change, that `user_id`'s sign-ins, tokens or rights changed: each
+/// of their live streams checks its credential again before it sends anything that happened after.
+pub async fn auth_changed(tx: &mut Transaction<'static, Any>, user_id: i64) -> Result<Event, sqlx::Error> {
+    events::record(tx, NewEvent::personal(super::AUTH_CHANGED, user_id, serde_json::json!({}))).await
 }
 
 pub fn session_cookie(session_id: &str, secure: bool) -> String {
@@ -210,23 +220,39 @@ pub async fn create_token(db: &Db, user: &User, label: &str) -> AppResult<NewApi
     Ok(NewApiToken { token, info })
 }
 
-pub async fn revoke_token(db: &Db, user: &User, token_id: i64) -> AppResult<()> {
-    if store::revoke_token(db, user.id, token_id).await? {
-        Ok(())
-    } else {
-        Err(AppError::not_found())
+/// Revokes one of the user's tokens; streams opened with it end.
+pub async fn revoke_token(services: &Services, user: &User, token_id: i64) -> AppResult<()> {
+    let mut tx = services.db.begin_write().await?;
+    if !store::revoke_token(&mut *tx, user.id, token_id).await? {
+        return Err(AppError::not_found());
     }
+    let event = auth_changed(&mut tx, user.id).await?;
+    tx.commit().await?;
+    events::after_commit(&services.db, &services.events, vec![event]);
+    Ok(())
 }
 
-/// A manager changes someone's role, tier, level or call duty.
-pub async fn change_profile(db: &Db, actor: &User, target_id: i64, patch: &ProfilePatch) -> AppResult<User> {
+/// A manager changes someone's role, tier, level or call duty. The person's live streams check their rights
+/// again at once.
+pub async fn change_profile(
+    services: &Services,
+    actor: &User,
+    target_id: i64,
+    patch: &ProfilePatch,
+) -> AppResult<User> {
     if !actor.role.is_manager() {
         return Err(AppError::forbidden());
     }
+    let db = &services.db;
     let target = store::user_by_id(db, target_id).await?.ok_or_else(AppError::not_found)?;
     let profile = super::apply_patch(Profile::of(&target), patch)?;
     super::may_change_profile(actor, &target, &profile)?;
-    store::update_profile(db, target_id, &profile).await?.ok_or_else(AppError::not_found)
+    let mut tx = db.begin_write().await?;
+    let user = store::update_profile(&mut *tx, target_id, &profile).await?.ok_or_else(AppError::not_found)?;
+    let event = auth_changed(&mut tx, target_id).await?;
+    tx.commit().await?;
+    events::after_commit(db, &services.events, vec![event]);
+    Ok(user)
 }
 
 /// A manager creates a user of any role they may grant.

@@ -112,7 +112,10 @@ pub async fn list_users(
     .collect()
 }
 
-pub async fn update_profile(db: &Db, id: i64, profile: &Profile) -> Result<Option<User>, sqlx::Error> {
+pub async fn update_profile<'e, E>(executor: E, id: i64, profile: &Profile) -> Result<Option<User>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
     sqlx::query(&format!(
         "UPDATE users SET role = $1, tier = $2, level = $3, takes_calls = $4, updated_at = $5 \
          WHERE id = $6 RETURNING {USER_COLUMNS}"
@@ -123,7 +126,7 @@ pub async fn update_profile(db: &Db, id: i64, profile: &Profile) -> Result<Optio
     .bind(i64::from(profile.takes_calls))
     .bind(now())
     .bind(id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(executor)
     .await?
     .map(|r| user_from_row(&r))
     .transpose()
@@ -166,9 +169,17 @@ pub async fn session_user(db: &Db, id_hash: &str) -> Result<Option<User>, sqlx::
     .transpose()
 }
 
-pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&db.pool).await?;
-    Ok(())
+/// Ends one session; returns whose it was.
+pub async fn delete_session<'e, E>(executor: E, id_hash: &str) -> Result<Option<i64>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1 RETURNING user_id")
+        .bind(id_hash)
+        .fetch_optional(executor)
+        .await?
+        .map(|r| r.try_get("user_id"))
+        .transpose()
 }
 
 pub async fn delete_expired_sessions(db: &Db) -> Result<u64, sqlx::Error> {
@@ -223,13 +234,16 @@ pub async fn list_tokens(db: &Db, user_id: i64) -> Result<Vec<ApiToken>, sqlx::E
 }
 
 /// Revokes one of the user's own tokens; false when there is no such live token.
-pub async fn revoke_token(db: &Db, user_id: i64, token_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn revoke_token<'e, E>(executor: E, user_id: i64, token_id: i64) -> Result<bool, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
     let done =
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
             .bind(now())
             .bind(token_id)
             .bind(user_id)
-            .execute(&db.pool)
+            .execute(executor)
             .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -83,7 +83,7 @@ pub async fn book_call(
     ticket_id: String,
 ) -> Result<Booking, AppError> {
     let (s, user) = caller().await?;
-    super::service::check_booking_rate(&s.limits, &user)?;
+    super::service::check_booking_rate(&s.limits, &user).await?;
     let ticket_id = match ticket_id.trim() {
         "" => None,
         raw => {
@@ -119,7 +119,7 @@ pub async fn cancel_call(id: i64, reason: String) -> Result<Booking, AppError> {
 #[server(prefix = "/rpc", endpoint = "reschedule_call")]
 pub async fn reschedule_call(id: i64, start: String, duration_minutes: i64) -> Result<Booking, AppError> {
     let (s, user) = caller().await?;
-    super::service::check_booking_rate(&s.limits, &user)?;
+    super::service::check_booking_rate(&s.limits, &user).await?;
     super::service::reschedule(&s.db, &s.events, &user, id, &start, Some(duration_minutes)).await
 }
 

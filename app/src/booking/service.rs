@@ -341,11 +341,8 @@ async fn sla_deadline(db: &Db, user: &User, ticket_id: i64) -> AppResult<Option<
 }
 
 /// Bookings (and reschedules) per user: [`crate::ratelimit::DEFAULT_BOOKINGS_PER_10_MINUTES`].
-pub fn check_booking_rate(limits: &crate::ratelimit::RateLimits, user: &User) -> AppResult<()> {
-    limits
-        .bookings
-        .check(&format!("user:{}", user.id), std::time::Instant::now())
-        .map_err(|wait| AppError::rate_limited(crate::ratelimit::retry_after_secs(wait)))
+pub async fn check_booking_rate(limits: &crate::ratelimit::RateLimits, user: &User) -> AppResult<()> {
+    limits.check(crate::ratelimit::Limit::Bookings, &format!("user:{}", user.id)).await
 }
 
 /// Staff and Platinum customers see the free slots (403 `platinum_only` for the others).

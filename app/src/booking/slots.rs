@@ -166,9 +166,14 @@ pub fn assign(
 /// the deadline of a P1/P2 ticket the call is booked from, `None` otherwise (then every slot is in the rest).
 pub fn sla_split(slots: &[Slot], deadline: Option<Timestamp>) -> (Vec<Slot>, Vec<Slot>) {
     match deadline {
-        Some(deadline) => slots.iter().partition(|slot| slot.start < deadline),
+        Some(deadline) => slots.iter().partition(|slot| before_deadline(slot, deadline)),
         None => (Vec::new(), slots.to_vec()),
     }
+}
+
+/// Whether a call in `slot` starts before the SLA `deadline` it is meant to beat.
+pub fn before_deadline(slot: &Slot, deadline: Timestamp) -> bool {
+    slot.start < deadline
 }
 
 /// `slots` with those starting before `deadline` first; otherwise the order is kept (a stable partition). On a

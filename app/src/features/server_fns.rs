@@ -42,7 +42,7 @@ pub async fn similar_features(title: String) -> Result<Vec<Feature>, AppError> {
 pub async fn create_feature(title: String, body: String) -> Result<Feature, AppError> {
     let (s, user) = caller().await?;
     let new = super::NewFeatureInput { title, body }.validate()?;
-    super::service::check_post_rate(&s.limits, &user)?;
+    super::service::check_post_rate(&s.limits, &user).await?;
     super::service::create(&s.db, &s.events, &user, new).await
 }
 

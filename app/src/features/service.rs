@@ -9,7 +9,7 @@ use crate::db::{is_unique_violation, now, rfc3339, text_column as parse, Backend
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event, EventBus, NewEvent};
 use crate::notify::{self, NewNotification};
-use crate::ratelimit::{retry_after_secs, RateLimits};
+use crate::ratelimit::RateLimits;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -216,11 +216,8 @@ pub async fn comments(db: &Db, id: i64) -> AppResult<Vec<Comment>> {
 }
 
 /// Posting is limited per person ([`super::POSTS_PER_HOUR`] an hour), so the board stays readable.
-pub fn check_post_rate(limits: &RateLimits, user: &User) -> AppResult<()> {
-    limits
-        .feature_posts
-        .check(&format!("user:{}", user.id), std::time::Instant::now())
-        .map_err(|wait| AppError::rate_limited(retry_after_secs(wait)))
+pub async fn check_post_rate(limits: &RateLimits, user: &User) -> AppResult<()> {
+    limits.check(crate::ratelimit::Limit::FeaturePosts, &format!("user:{}", user.id)).await
 }
 
 async fn history(

@@ -283,14 +283,9 @@ impl SearchTerms {
         }
         // The word being typed keeps its prefix match only if it is still the last one.
         let prefix = prefix && kept.last() == last.as_ref();
-        let mut seen = Vec::new();
-        for w in kept {
-            if !seen.contains(&w) {
-                seen.push(w);
-            }
-        }
-        seen.truncate(QUERY_TERMS_MAX);
-        SearchTerms { terms: seen, prefix }
+        let mut unique = std::collections::HashSet::new();
+        let terms: Vec<String> = kept.into_iter().filter(|w| unique.insert(w.clone())).take(QUERY_TERMS_MAX).collect();
+        SearchTerms { terms, prefix }
     }
 
     pub fn is_empty(&self) -> bool {

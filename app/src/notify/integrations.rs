@@ -99,15 +99,25 @@ pub fn check_url(raw: &str) -> Result<String, String> {
     if authority.contains('@') {
         return Err("Put credentials in the secret, not in the URL.".into());
     }
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
-            if !port.is_empty() && (port.parse::<u16>().is_err() || port.starts_with('+')) {
-                return Err("The port must be a number.".into());
+    // `[v6]` or `[v6]:port`, else `host` or `host:port`.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(rest) => {
+            let Some((v6, after)) = rest.split_once(']') else { return Err("The URL needs a host name.".into()) };
+            match after {
+                "" => (v6, None),
+                after => (v6, Some(after.strip_prefix(':').ok_or("The port must be a number.")?)),
             }
-            host
         }
-        _ => authority,
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
     };
+    if let Some(port) = port.filter(|p| !p.is_empty()) {
+        if port.parse::<u16>().is_err() || port.starts_with('+') {
+            return Err("The port must be a number.".into());
+        }
+    }
     if host.is_empty() || host.starts_with('.') || host.contains(['<', '>', '"', '\\', '{', '}', '|', '^', '`']) {
         return Err("The URL needs a host name.".into());
     }
@@ -420,7 +430,13 @@ mod tests {
 
     #[test]
     fn urls_must_be_http_with_a_host() {
-        for good in ["https://hooks.example.com/x", "http://127.0.0.1:8080/hook?a=1", "HTTPS://Example.com"] {
+        for good in [
+            "https://hooks.example.com/x",
+            "http://127.0.0.1:8080/hook?a=1",
+            "HTTPS://Example.com",
+            "http://[2606:4700::1111]/x",
+            "http://[2606:4700::1111]:8443/x",
+        ] {
             assert_eq!(check_url(good).as_deref(), Ok(good), "{good}");
         }
         assert_eq!(check_url("  https://a.example/  ").as_deref(), Ok("https://a.example/"));
@@ -433,6 +449,8 @@ mod tests {
             "https://user:pw@example.com/",
             "https://exa mple.com",
             "http://example.com:99999/",
+            "http://[2606:4700::1111]x/",
+            "http://[2606:4700::1111/",
             "file:///etc/passwd",
             "example.com/hook",
         ] {

@@ -85,7 +85,7 @@ pub async fn add_webhook(
         secret: Some(secret),
         active: None,
     };
-    super::integrations_store::create_webhook(&s.db, user.id, &input).await
+    super::integrations_store::create_webhook(&s.db, &s.outbound, user.id, &input).await
 }
 
 /// Switches a webhook off, or back on (which also clears its failure count).
@@ -93,7 +93,7 @@ pub async fn add_webhook(
 pub async fn switch_webhook(id: i64, active: bool) -> Result<Webhook, AppError> {
     let (s, _) = manager().await?;
     let input = super::integrations_store::WebhookInput { active: Some(active), ..Default::default() };
-    super::integrations_store::update_webhook(&s.db, id, &input).await
+    super::integrations_store::update_webhook(&s.db, &s.outbound, id, &input).await
 }
 
 #[server(prefix = "/rpc", endpoint = "remove_webhook")]
@@ -134,7 +134,7 @@ pub async fn save_discord_integration(
 ) -> Result<DiscordSettings, AppError> {
     let (s, _) = manager().await?;
     let url = if remove { Some("") } else { Some(url.trim()).filter(|u| !u.is_empty()) };
-    super::integrations_store::save_discord(&s.db, url, &events).await
+    super::integrations_store::save_discord(&s.db, &s.outbound, url, &events).await
 }
 
 /// Posts a test embed to the saved Discord URL now.

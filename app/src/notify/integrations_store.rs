@@ -7,6 +7,7 @@ use super::integrations::{
 use super::outbox::{self, OutboxConfig, Outcome};
 use crate::db::{now, Db};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::outbound::OutboundPolicy;
 use sqlx::Row;
 
 /// Most webhooks a portal keeps: each event is queued once per webhook.
@@ -75,10 +76,28 @@ fn check_description(raw: Option<&str>) -> Result<Option<String>, String> {
     }
 }
 
+/// A URL the portal will send to: well formed, then (only then, as it needs DNS) a destination the
+/// private-address rule allows.
+async fn check_destination(
+    policy: &OutboundPolicy,
+    raw: &str,
+    errors: &mut FieldErrors,
+    field: &str,
+) -> Option<String> {
+    let url = rules::check_url(raw).map_err(|e| errors.add(field, e)).ok()?;
+    policy.check_url(&url).await.map_err(|refusal| errors.add(field, refusal.to_string())).ok()?;
+    Some(url)
+}
+
 /// Adds a webhook. The secret (given, or made here) is returned this once and never again.
-pub async fn create_webhook(db: &Db, created_by: i64, input: &WebhookInput) -> AppResult<CreatedWebhook> {
+pub async fn create_webhook(
+    db: &Db,
+    policy: &OutboundPolicy,
+    created_by: i64,
+    input: &WebhookInput,
+) -> AppResult<CreatedWebhook> {
     let mut errors = FieldErrors::default();
-    let url = rules::check_url(input.url.as_deref().unwrap_or_default()).map_err(|e| errors.add("url", e)).ok();
+    let url = check_destination(policy, input.url.as_deref().unwrap_or_default(), &mut errors, "url").await;
     let events = rules::choose_events(input.events.as_deref().unwrap_or_default(), rules::WEBHOOK_EVENTS)
         .map_err(|e| errors.add("events", e))
         .ok();
@@ -117,11 +136,11 @@ pub async fn create_webhook(db: &Db, created_by: i64, input: &WebhookInput) -> A
 }
 
 /// Changes a webhook's URL, events, description or state. Switching it back on clears its failures.
-pub async fn update_webhook(db: &Db, id: i64, input: &WebhookInput) -> AppResult<Webhook> {
+pub async fn update_webhook(db: &Db, policy: &OutboundPolicy, id: i64, input: &WebhookInput) -> AppResult<Webhook> {
     let current = webhook(db, id).await?;
     let mut errors = FieldErrors::default();
     let url = match &input.url {
-        Some(raw) => rules::check_url(raw).map_err(|e| errors.add("url", e)).ok(),
+        Some(raw) => check_destination(policy, raw, &mut errors, "url").await,
         None => Some(current.url.clone()),
     };
     let events = match &input.events {
@@ -227,12 +246,17 @@ pub async fn discord_settings(db: &Db) -> AppResult<DiscordSettings> {
 }
 
 /// Saves the Discord channel. `url`: `None` keeps the current one, an empty string removes it.
-pub async fn save_discord(db: &Db, url: Option<&str>, events: &[String]) -> AppResult<DiscordSettings> {
+pub async fn save_discord(
+    db: &Db,
+    policy: &OutboundPolicy,
+    url: Option<&str>,
+    events: &[String],
+) -> AppResult<DiscordSettings> {
     let mut errors = FieldErrors::default();
     let url = match url.map(str::trim) {
         None => None,
         Some("") => Some(None),
-        Some(raw) => rules::check_url(raw).map_err(|e| errors.add("url", e)).ok().map(Some),
+        Some(raw) => check_destination(policy, raw, &mut errors, "url").await.map(Some),
     };
     let events = if events.is_empty() {
         Some(Vec::new())

@@ -31,7 +31,8 @@ pub struct OutboxConfig {
     /// The portal's address, for links in emails, embeds and webhook bodies.
     pub base_url: String,
     pub smtp: Option<Smtp>,
-    pub http: reqwest::Client,
+    /// Webhooks and Discord, under the private-address rule.
+    pub http: crate::outbound::OutboundHttp,
     /// Wait after the first failed try; doubles each time.
     pub retry_base_secs: i64,
     /// How long a claimed row stays with its worker; longer than any send may take.
@@ -62,8 +63,15 @@ impl std::fmt::Debug for OutboxConfig {
 
 impl OutboxConfig {
     /// `smtp_url` as lettre reads it (`smtp://host:25`, `smtps://user:pass@host`, `?tls=required`…);
-    /// `timeout` bounds every send, so a receiver that hangs never holds the worker.
-    pub fn new(base_url: &str, smtp_url: Option<&str>, from: &str, timeout: Duration) -> Result<Self, String> {
+    /// `timeout` bounds every send, so a receiver that hangs never holds the worker; `outbound` is the rule
+    /// webhook and Discord destinations obey.
+    pub fn new(
+        base_url: &str,
+        smtp_url: Option<&str>,
+        from: &str,
+        timeout: Duration,
+        outbound: &crate::outbound::OutboundPolicy,
+    ) -> Result<Self, String> {
         let smtp = match smtp_url.map(str::trim).filter(|u| !u.is_empty()) {
             None => None,
             Some(url) => {
@@ -75,14 +83,8 @@ impl OutboxConfig {
                 Some(Smtp { transport, from })
             }
         };
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            // A redirect could lead a signed body anywhere: 3xx counts as a failure instead.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Supportal-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|_| "could not start the HTTP client".to_string())?;
+        // No redirects are followed (a 3xx counts as a failure), and private addresses are refused.
+        let http = outbound.http(timeout, concat!("Supportal-Webhooks/", env!("CARGO_PKG_VERSION")))?;
         let timeout_secs = timeout.as_secs().max(1) as i64;
         Ok(OutboxConfig {
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -303,7 +305,18 @@ fn describe_http_error(error: &reqwest::Error) -> String {
 /// POSTs `body` as JSON with the given headers.
 pub(crate) async fn post_json(config: &OutboxConfig, url: &str, body: String, headers: &[(&str, String)]) -> Outcome {
     let started = Instant::now();
-    let mut request = config.http.post(url).header("content-type", "application/json").body(body);
+    let request = match config.http.post(url).await {
+        Ok(request) => request,
+        Err(refusal) => {
+            return Outcome {
+                status_code: None,
+                latency_ms: 0,
+                error: Some(format!("refused: {}", refusal.short())),
+                skipped: false,
+            }
+        }
+    };
+    let mut request = request.header("content-type", "application/json").body(body);
     for (name, value) in headers {
         request = request.header(*name, value);
     }

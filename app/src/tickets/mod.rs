@@ -14,6 +14,7 @@ pub mod monitor;
 pub mod pages;
 pub mod queue;
 pub mod queue_page;
+pub mod quota;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -231,24 +232,37 @@ pub fn check_message(raw: &str) -> Result<String, String> {
     check_text(raw, "message", BODY_MAX)
 }
 
-/// "3, 5,9" → [3, 5, 9]: the ticket ids of a bulk action (1 to 100, no repeats).
+/// Most tickets one bulk action changes.
+pub const BULK_MAX: usize = 100;
+
+/// "3, 5,9" → [3, 5, 9]: the ticket ids of a bulk action (1 to [`BULK_MAX`], no repeats). Linear in the
+/// input, and it stops reading as soon as the list is too long (a list of 150,000 ids is refused, not sorted
+/// out).
 pub fn parse_id_list(raw: &str) -> Result<Vec<i64>, String> {
+    let too_many = || format!("Select at most {BULK_MAX} tickets at once.");
     let mut ids = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    let mut seen = std::collections::HashSet::new();
+    for (n, part) in raw.split(',').map(str::trim).filter(|p| !p.is_empty()).enumerate() {
+        // Repeats are allowed, but not without end.
+        if n >= BULK_MAX * 10 {
+            return Err(too_many());
+        }
         let id = part
             .parse::<i64>()
             .ok()
             .filter(|id| *id > 0)
-            .ok_or_else(|| format!("\"{part}\" is not a ticket number."))?;
-        if !ids.contains(&id) {
+            .ok_or_else(|| format!("\"{}\" is not a ticket number.", part.chars().take(20).collect::<String>()))?;
+        if seen.insert(id) {
+            if ids.len() == BULK_MAX {
+                return Err(too_many());
+            }
             ids.push(id);
         }
     }
-    match ids.len() {
-        0 => Err("Select at least one ticket.".into()),
-        1..=100 => Ok(ids),
-        _ => Err("Select at most 100 tickets at once.".into()),
+    if ids.is_empty() {
+        return Err("Select at least one ticket.".into());
     }
+    Ok(ids)
 }
 
 /// Who is changing the status, for [`status_change_allowed`].
@@ -318,6 +332,16 @@ mod tests {
         assert!(parse_id_list(" , ").is_err());
         assert!(parse_id_list("3,x").unwrap_err().contains("\"x\""));
         assert!(parse_id_list(&(1..=101).map(|i| i.to_string()).collect::<Vec<_>>().join(",")).is_err());
+        assert_eq!(
+            parse_id_list(&(1..=100).map(|i| i.to_string()).collect::<Vec<_>>().join(",")).map(|v| v.len()),
+            Ok(100)
+        );
+        // A huge list is refused after reading a bounded part of it.
+        let huge = (1..=150_000).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        assert!(parse_id_list(&huge).unwrap_err().contains("at most 100"));
+        let repeats = vec!["7"; 150_000].join(",");
+        assert!(parse_id_list(&repeats).is_err());
+        assert!(parse_id_list(&format!("{},x", "1,".repeat(5))).unwrap_err().contains("\"x\""));
     }
 
     #[test]

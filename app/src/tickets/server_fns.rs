@@ -53,7 +53,7 @@ pub async fn create_ticket(
     let new = super::NewTicketInput { subject, body, priority, category }.validate()?;
     match request_id.as_deref().map(str::trim).filter(|id| !id.is_empty() && id.len() <= 64) {
         Some(request_id) => ssr::create_once(&s, &user, request_id, new).await,
-        None => super::service::create(&s.db, &s.events, &user, new).await,
+        None => super::service::create(&s.db, &s.events, &user, new, s.ticket_limits).await,
     }
 }
 
@@ -126,7 +126,7 @@ mod ssr {
             }
             Err(e) => return Err(e.into()),
         }
-        let result = service::create(&s.db, &s.events, user, new).await;
+        let result = service::create(&s.db, &s.events, user, new, s.ticket_limits).await;
         let stored = match &result {
             Ok(ticket) => {
                 sqlx::query("UPDATE idempotency_keys SET status = 201, response = $1 WHERE scope = $2 AND key = $3")

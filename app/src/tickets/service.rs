@@ -2,6 +2,7 @@
 //! transaction together with its history row and its event.
 
 use super::clocks::{Deadlines, SlaContext};
+use super::quota::{self, RecentTickets, TicketLimits};
 use super::{check_message, status_change_allowed, Actor, Category, NewTicket, Priority, Status};
 use super::{Message, Ticket, TicketFilter, TicketPatch};
 use crate::accounts::{Level, Role, Tier, User};
@@ -249,8 +250,35 @@ pub(super) async fn commit(
     Ok(())
 }
 
-/// A customer opens a ticket. The tier is theirs at this moment.
-pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewTicket) -> AppResult<Ticket> {
+/// What the customer opened in the last hour (see [`super::quota`]), read inside the creating transaction.
+async fn recent_tickets(
+    tx: &mut Transaction<'static, Any>,
+    requester_id: i64,
+    at: i64,
+) -> Result<RecentTickets, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, MIN(created_at) AS oldest, \
+         SUM(CASE WHEN priority = 'P1' THEN 1 ELSE 0 END) AS urgent, \
+         MIN(CASE WHEN priority = 'P1' THEN created_at END) AS oldest_urgent \
+         FROM tickets WHERE requester_id = $1 AND created_at > $2",
+    )
+    .bind(requester_id)
+    .bind(at - quota::WINDOW_SECS)
+    .fetch_one(&mut **tx)
+    .await?;
+    let count = |name: &str| -> Result<u32, sqlx::Error> {
+        Ok(row.try_get::<Option<i64>, _>(name)?.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32)
+    };
+    Ok(RecentTickets {
+        all: count("n")?,
+        oldest: row.try_get("oldest")?,
+        urgent: count("urgent")?,
+        oldest_urgent: row.try_get("oldest_urgent")?,
+    })
+}
+
+/// A customer opens a ticket. The tier is theirs at this moment; `limits` cap how many an hour.
+pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewTicket, limits: TicketLimits) -> AppResult<Ticket> {
     let tier = match (user.role, user.tier) {
         (Role::Customer, Some(tier)) => tier,
         _ => return Err(AppError::new(403, "customers_only", "Only customers open tickets; agents reply to them.")),
@@ -258,6 +286,14 @@ pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewTicket) -> App
     let at = now();
     let context = SlaContext::load(db).await?;
     let mut tx = db.begin_write().await?;
+    let recent = recent_tickets(&mut tx, user.id, at).await?;
+    quota::check(limits, tier, new.priority, recent, at).map_err(|over| {
+        let mut error = AppError::rate_limited(over.retry_after);
+        error.code = "ticket_limit".into();
+        error.message = over.message.clone();
+        error.fields.insert("priority".into(), over.message);
+        error
+    })?;
     let row = sqlx::query(&format!(
         "INSERT INTO tickets (subject, body, priority, category, status, tier, requester_id, level, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'new', $5, $6, 'L1', $7, $7) RETURNING {TICKET_COLUMNS}"
@@ -276,15 +312,51 @@ pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewTicket) -> App
     history(&mut tx, row.id, Some(user.id), "created", (None, Some(row.priority.as_str())), None).await?;
     let mut recorded = Vec::new();
     if row.priority == Priority::P1 {
-        let staff = notify::staff_for_ticket(&mut tx, None).await?;
-        let what = format!("new P1 ticket from a {tier} customer");
-        recorded = tell(&mut tx, &staff, user.id, "ticket.new_p1", &row, &what).await?;
+        recorded = tell_staff_of_p1(&mut tx, &row, user.id, at).await?;
     }
     let what = format!("new {} ticket from a {tier} customer", row.priority.as_str());
     publish(&mut tx, "ticket.created", format!("ticket:{}", row.id), &row, &what, serde_json::json!({})).await?;
     recorded.push(events::record(&mut tx, ticket_event("ticket.created", &row, false, serde_json::json!({}))).await?);
     commit(db, tx, bus, recorded).await?;
     present(db, vec![row], at).await?.pop().ok_or_else(AppError::internal)
+}
+
+/// Staff hear of a new P1 ticket. A burst from one customer is one notification per person, rewritten as it
+/// grows ("3 new P1 tickets from one general customer…"), not one bell and one email per ticket.
+async fn tell_staff_of_p1(
+    tx: &mut Transaction<'static, Any>,
+    row: &TicketRow,
+    requester_id: i64,
+    at: i64,
+) -> Result<Vec<Event>, sqlx::Error> {
+    let since = at - quota::COALESCE_SECS;
+    let earlier: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM tickets WHERE requester_id = $1 AND priority = 'P1' AND created_at > $2 AND id <> $3",
+    )
+    .bind(requester_id)
+    .bind(since)
+    .bind(row.id)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("n")?;
+    if earlier > 0 {
+        let text = quota::burst_text(earlier + 1, row.tier, row.id, &row.subject);
+        let updated = sqlx::query(
+            "UPDATE notifications SET text = $1 WHERE kind = 'ticket.new_p1' AND read_at IS NULL AND created_at > $2 \
+             AND ticket_id IN (SELECT id FROM tickets WHERE requester_id = $3)",
+        )
+        .bind(&text)
+        .bind(since)
+        .bind(requester_id)
+        .execute(&mut **tx)
+        .await?;
+        if updated.rows_affected() > 0 {
+            return Ok(Vec::new());
+        }
+    }
+    let staff = notify::staff_for_ticket(tx, None).await?;
+    let what = format!("new P1 ticket from a {} customer", row.tier);
+    tell(tx, &staff, requester_id, "ticket.new_p1", row, &what).await
 }
 
 pub async fn list(db: &Db, user: &User, filter: &TicketFilter, after_id: i64, limit: i64) -> AppResult<Vec<Ticket>> {

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -25,30 +24,21 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", patch(update_user).get(get_user))
 }
 
-/// Typed view of a JSON body already read as a value (so it can be hashed for idempotency).
-pub fn typed<T: DeserializeOwned>(body: Value) -> Result<T, AppError> {
-    serde_json::from_value(body)
-        .map_err(|e| AppError::new(422, "invalid_body", format!("The JSON body does not fit: {e}")))
-}
+pub use super::typed;
 
 fn created(value: impl serde::Serialize) -> Result<(StatusCode, Value), AppError> {
     Ok((StatusCode::CREATED, json!(value)))
 }
 
-/// The client's address, as the connection reports it.
+/// The client's address (proxy-aware: see [`crate::guard::client_address`]).
 pub struct ClientAddr(pub IpAddr);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip())
-                .unwrap_or(IpAddr::from([127, 0, 0, 1])),
-        ))
+        let ip = parts.extensions.get::<app::services::ClientIp>().map(|c| c.0);
+        Ok(ClientAddr(ip.unwrap_or(IpAddr::from([127, 0, 0, 1]))))
     }
 }
 
@@ -85,7 +75,7 @@ async fn create_token(
     // Scoped by email: one person's keys never replay another's response.
     let email = body.get("email").and_then(Value::as_str).unwrap_or_default().trim().to_lowercase();
     let scope = format!("tokens:{email}");
-    idempotency::once(&state.services.db, &headers, &scope, body.to_string().as_bytes(), || async move {
+    idempotency::once_with_secret(&state.services.db, &headers, &scope, body.to_string().as_bytes(), || async move {
         let request: TokenRequest = typed(body)?;
         let user = service::authenticate(&services, ip, &request.email, &request.password).await?;
         let new = service::create_token(&services.db, &user, &request.label).await?;
@@ -105,7 +95,7 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let id = id.parse().map_err(|_| AppError::not_found())?;
-    service::revoke_token(&state.services.db, &user, id).await?;
+    service::revoke_token(&state.services, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -135,7 +125,7 @@ async fn sign_in(
 async fn sign_out(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
     let services = &state.services;
     if let Some(id) = service::session_id_from(req.headers()) {
-        service::end_session(&services.db, &id).await?;
+        service::end_session(services, &id).await?;
     }
     let cookie = HeaderValue::from_str(&service::clear_session_cookie(services.secure_cookies))
         .map_err(|_| AppError::internal())?;
@@ -222,5 +212,5 @@ async fn update_user(
     ApiJson(patch): ApiJson<ProfilePatch>,
 ) -> Result<Json<app::accounts::User>, AppError> {
     let id = id.parse().map_err(|_| AppError::not_found())?;
-    Ok(Json(service::change_profile(&state.services.db, &actor, id, &patch).await?))
+    Ok(Json(service::change_profile(&state.services, &actor, id, &patch).await?))
 }

@@ -47,11 +47,14 @@ struct SlotsQuery {
 
 /// `?from=YYYY-MM-DD` (Eastern, default today) `&days=` (1–31, default 7) `&duration=30|45|60` (default 30)
 /// `&ticket_id=` (a P1/P2 ticket of yours: slots before its SLA deadline first).
+///
+/// The answer is the array of `{start, end}` API.md promises. About a P1/P2 ticket, each slot also says
+/// `before_sla_deadline`, and the deadline itself comes in the `SLA-Deadline` header.
 async fn slots(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiQuery(query): ApiQuery<SlotsQuery>,
-) -> Result<Json<SlotOffer>, AppError> {
+) -> Result<Response, AppError> {
     // Checked before the query is read, so a refusal says nothing about its shape.
     service::may_see_slots(&user)?;
     let mut errors = FieldErrors::default();
@@ -88,7 +91,30 @@ async fn slots(
     };
     errors.into_result()?;
     let (Some(from), Some(days), Some(length)) = (from, days, length) else { return Err(AppError::internal()) };
-    Ok(Json(service::offer(&state.services.db, &user, from, days, length, ticket_id).await?))
+    let offer = service::offer(&state.services.db, &user, from, days, length, ticket_id).await?;
+    Ok(slot_list(&offer))
+}
+
+/// The REST shape of an offer (see [`slots`]).
+fn slot_list(offer: &SlotOffer) -> Response {
+    let deadline = offer.sla_deadline.as_deref().and_then(|d| d.parse::<jiff::Timestamp>().ok());
+    let items: Vec<Value> = offer
+        .slots
+        .iter()
+        .map(|slot| match deadline {
+            Some(d) => json!({
+                "start": slot.start,
+                "end": slot.end,
+                "before_sla_deadline": app::booking::slots::before_deadline(slot, d),
+            }),
+            None => json!({ "start": slot.start, "end": slot.end }),
+        })
+        .collect();
+    let mut response = Json(items).into_response();
+    if let Some(value) = offer.sla_deadline.as_deref().and_then(|d| http::HeaderValue::from_str(d).ok()) {
+        response.headers_mut().insert("sla-deadline", value);
+    }
+    response
 }
 
 /// The body of POST /bookings read field by field, so a wrong type is named like a wrong value.
@@ -128,7 +154,7 @@ async fn create(
         let new = new_booking(&body)?;
         // Shape errors first (they cost nothing), then the limit, then the search.
         app::booking::calls::check_new_booking(&new)?;
-        service::check_booking_rate(&services.limits, &user)?;
+        service::check_booking_rate(&services.limits, &user).await?;
         let booking = service::book(&services.db, &services.events, &user, &new).await?;
         Ok((StatusCode::CREATED, json!(booking)))
     })
@@ -222,7 +248,7 @@ async fn reschedule(
 ) -> Result<Json<Booking>, AppError> {
     let s = &state.services;
     let id = path_id(&id)?;
-    service::check_booking_rate(&s.limits, &user)?;
+    service::check_booking_rate(&s.limits, &user).await?;
     let booking = service::reschedule(&s.db, &s.events, &user, id, &request.start, request.duration_minutes).await?;
     Ok(Json(booking))
 }

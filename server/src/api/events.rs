@@ -1,10 +1,16 @@
 //! `GET /api/v1/events`: a Server-Sent Events stream of what the caller may
 //! see. Resumes after `Last-Event-ID` (header or `?last_event_id=`) from the
 //! event log without a gap or a duplicate; sends a keep-alive every 15 s.
+//!
+//! A stream lives only as long as its right to: the credential it was opened with is checked again when the
+//! user's sign-ins, tokens or role change (`auth.changed`, recorded in the same transaction) and at least
+//! every [`RECHECK_EVERY`]; a signed-out session, a revoked or expired token, or another role ends it. Each
+//! user holds at most [`MAX_STREAMS_PER_USER`] streams on an instance, and a resume from far back replays
+//! at most [`MAX_REPLAY`] events, then says `stream.reset` so the page reloads what it shows.
 
 use super::{ApiQuery, CurrentUser};
 use crate::AppState;
-use app::accounts::User;
+use app::accounts::{service, User, AUTH_CHANGED};
 use app::db::Db;
 use app::error::AppError;
 use app::events::{self, Event};
@@ -15,8 +21,9 @@ use axum::Router;
 use futures::Stream;
 use http::HeaderMap;
 use serde::Deserialize;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast::{error::RecvError, Receiver};
 
@@ -31,10 +38,59 @@ struct EventsQuery {
 
 /// Events fetched from the log per round trip when catching up.
 const REPLAY_PAGE: i64 = 500;
+/// Event ids a resume may reach back; further back, the client is told to reload instead.
+pub const MAX_REPLAY: i64 = 5_000;
+/// The longest a stream goes without checking its credential again.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(60);
+/// Concurrent streams one user may hold on one instance (tabs, devices).
+pub const MAX_STREAMS_PER_USER: usize = 8;
+
+/// Open streams per user on this instance; a stream's [`StreamSlot`] gives its place back when dropped.
+#[derive(Debug, Default)]
+pub struct OpenStreams(Mutex<HashMap<i64, usize>>);
+
+impl OpenStreams {
+    fn take(self: &Arc<Self>, user_id: i64) -> Option<StreamSlot> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(user_id).or_default();
+        if *count >= MAX_STREAMS_PER_USER {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot { streams: self.clone(), user_id })
+    }
+
+    pub fn count(&self, user_id: i64) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&user_id).copied().unwrap_or(0)
+    }
+}
+
+struct StreamSlot {
+    streams: Arc<OpenStreams>,
+    user_id: i64,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.user_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
+}
 
 struct Cursor {
     db: Db,
     user: User,
+    /// The request's credential headers, to check again.
+    credentials: HeaderMap,
+    checked_at: tokio::time::Instant,
+    _slot: StreamSlot,
+    /// Tell the client first that what it missed is more than a resume replays.
+    reset: bool,
     live: Receiver<Event>,
     backlog: VecDeque<Event>,
     /// The newest id sent (or skipped as invisible); nothing at or below it is sent again.
@@ -51,7 +107,32 @@ impl Cursor {
         Ok(())
     }
 
+    /// Whether the credential still stands for the same user with the same rights.
+    async fn still_allowed(&mut self) -> bool {
+        self.checked_at = tokio::time::Instant::now();
+        match service::user_from_headers(&self.db, &self.credentials).await {
+            Ok(Some(now)) => now.id == self.user.id && now.role == self.user.role,
+            Ok(None) => false,
+            // A database hiccup is not a reason to trust a stream: end it; the browser reconnects.
+            Err(_) => false,
+        }
+    }
+
+    /// The next event to send, or `None` when the stream must end. An `auth.changed` event (sign-out, a
+    /// revoked token, another role) is checked before anything after it is sent.
     async fn next(&mut self) -> Option<Event> {
+        if std::mem::take(&mut self.reset) {
+            return Some(reset_event(self.last_id));
+        }
+        let event = self.next_visible().await?;
+        let due = event.kind == AUTH_CHANGED || self.checked_at.elapsed() >= RECHECK_EVERY;
+        if due && !self.still_allowed().await {
+            return None;
+        }
+        Some(event)
+    }
+
+    async fn next_visible(&mut self) -> Option<Event> {
         loop {
             if let Some(event) = self.backlog.pop_front() {
                 if event.id > self.last_id {
@@ -66,7 +147,18 @@ impl Cursor {
                 }
                 continue;
             }
-            match self.live.recv().await {
+            let wait = RECHECK_EVERY.saturating_sub(self.checked_at.elapsed());
+            let received = match tokio::time::timeout(wait, self.live.recv()).await {
+                Ok(received) => received,
+                // Quiet for a while: make sure the stream may still run.
+                Err(_) => {
+                    if !self.still_allowed().await {
+                        return None;
+                    }
+                    continue;
+                }
+            };
+            match received {
                 Ok(event) if event.id > self.last_id && event.visible_to(&self.user) => {
                     self.last_id = event.id;
                     return Some(event);
@@ -81,6 +173,21 @@ impl Cursor {
                 Err(RecvError::Closed) => return None,
             }
         }
+    }
+}
+
+/// Told first when a resume reaches back further than [`MAX_REPLAY`]: pages reload what they show.
+fn reset_event(after_id: i64) -> Event {
+    Event {
+        id: after_id,
+        kind: "stream.reset".into(),
+        ticket_id: None,
+        requester_id: None,
+        internal: false,
+        user_id: None,
+        public: false,
+        payload: serde_json::json!({ "reason": "Too much happened since your last visit to replay; reload." }),
+        created_at: app::db::now(),
     }
 }
 
@@ -104,13 +211,36 @@ async fn stream(
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
     let db = state.services.db.clone();
+    let slot = state.open_streams.take(user.id).ok_or_else(|| {
+        AppError::new(429, "too_many_streams", "Too many live connections are open; close a tab and try again.")
+    })?;
+    let resume = resume_point(&headers, &query)?;
     // Subscribe before reading the log, so nothing committed in between is missed.
     let live = state.services.events.subscribe();
-    let (last_id, catching_up) = match resume_point(&headers, &query)? {
-        Some(id) => (id, true),
-        None => (events::latest_id(&db).await?, false),
+    let latest = events::latest_id(&db).await?;
+    let (last_id, catching_up, reset) = match resume {
+        Some(id) if id < latest - MAX_REPLAY => (latest - MAX_REPLAY, true, true),
+        Some(id) => (id, true, false),
+        None => (latest, false, false),
     };
-    let cursor = Cursor { db, user, live, backlog: VecDeque::new(), last_id, catching_up };
+    let mut credentials = HeaderMap::new();
+    for name in [http::header::AUTHORIZATION, http::header::COOKIE] {
+        for value in headers.get_all(&name) {
+            credentials.append(name.clone(), value.clone());
+        }
+    }
+    let cursor = Cursor {
+        db,
+        user,
+        credentials,
+        checked_at: tokio::time::Instant::now(),
+        _slot: slot,
+        reset,
+        live,
+        backlog: VecDeque::new(),
+        last_id,
+        catching_up,
+    };
     let stream = futures::stream::unfold(cursor, |mut cursor| async move {
         let event = cursor.next().await?;
         let sse = SseEvent::default()

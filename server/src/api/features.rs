@@ -37,7 +37,7 @@ async fn create(
     idempotency::once(&state.services.db, &headers, &scope, body.to_string().as_bytes(), || async move {
         let input: NewFeatureInput = typed(body)?;
         let new = input.validate()?;
-        service::check_post_rate(&services.limits, &user)?;
+        service::check_post_rate(&services.limits, &user).await?;
         let feature = service::create(&services.db, &services.events, &user, new).await?;
         Ok((StatusCode::CREATED, json!(feature)))
     })

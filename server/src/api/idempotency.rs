@@ -1,6 +1,8 @@
 //! `Idempotency-Key` on creating POSTs (Stripe's design): the first response to
 //! a key is stored with a hash of the request; a repeat with the same body gets
-//! that response again, a repeat with another body gets 422.
+//! that response again, a repeat with another body gets 422. Keys are kept 24 hours
+//! ([`KEEP_SECS`]). A response that carries a secret (a new API token) is never stored:
+//! its repeat answers 409 instead of showing the secret a second time.
 
 use app::db::{is_unique_violation, now, Db};
 use app::error::AppError;
@@ -13,11 +15,40 @@ pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;
 /// A first request that has not finished after this long is taken as abandoned.
 const ABANDONED_AFTER_SECS: i64 = 60;
+/// How long a key is remembered (as Stripe does).
+pub const KEEP_SECS: i64 = 86_400;
+/// Stored instead of a response that held a secret.
+const SECRET_WITHHELD: &str = "secret_withheld";
 
 /// Runs `create` at most once per (scope, key). `scope` separates callers
 /// (user id, or the route for anonymous calls); `request` is what makes two
 /// requests "the same".
 pub async fn once<F, Fut>(db: &Db, headers: &HeaderMap, scope: &str, request: &[u8], create: F) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(StatusCode, serde_json::Value), AppError>>,
+{
+    run_once(db, headers, scope, request, false, create).await
+}
+
+/// [`once`] for a response holding a secret shown only once: the response itself is never stored, and a
+/// repeat gets 409 `already_created` rather than the secret again.
+pub async fn once_with_secret<F, Fut>(db: &Db, headers: &HeaderMap, scope: &str, request: &[u8], create: F) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(StatusCode, serde_json::Value), AppError>>,
+{
+    run_once(db, headers, scope, request, true, create).await
+}
+
+async fn run_once<F, Fut>(
+    db: &Db,
+    headers: &HeaderMap,
+    scope: &str,
+    request: &[u8],
+    secret: bool,
+    create: F,
+) -> Response
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<(StatusCode, serde_json::Value), AppError>>,
@@ -39,6 +70,9 @@ where
     let stored = match &result {
         // Transient refusals are not remembered: a retry should run again.
         Err(e) if e.status == 429 || e.status >= 500 => forget(db, scope, key).await,
+        Ok((status, _)) if secret => {
+            remember(db, scope, key, status.as_u16(), &serde_json::json!({ SECRET_WITHHELD: true })).await
+        }
         Ok((status, body)) => remember(db, scope, key, status.as_u16(), body).await,
         Err(e) => remember(db, scope, key, e.status, &e.to_json()).await,
     };
@@ -107,6 +141,13 @@ async fn claim(db: &Db, scope: &str, key: &str, hash: &str) -> Result<Claim, App
     }
     let body: Option<String> = row.try_get("response")?;
     let body: serde_json::Value = body.and_then(|b| serde_json::from_str(&b).ok()).unwrap_or_default();
+    if body.get(SECRET_WITHHELD).is_some() {
+        return Err(AppError::conflict(
+            "already_created",
+            "This request already succeeded, and what it created holds a secret that is shown only once. \
+             Revoke it and send a new request if you lost it.",
+        ));
+    }
     let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
     let mut response = (status, axum::Json(body)).into_response();
     response.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
@@ -131,6 +172,15 @@ async fn forget(db: &Db, scope: &str, key: &str) -> Result<(), sqlx::Error> {
         .execute(&db.pool)
         .await
         .map(|_| ())
+}
+
+/// Forgets keys older than [`KEEP_SECS`] (hourly sweep); returns how many.
+pub async fn prune(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        .bind(now - KEEP_SECS)
+        .execute(&db.pool)
+        .await?
+        .rows_affected())
 }
 
 fn respond(result: Result<(StatusCode, serde_json::Value), AppError>) -> Response {

@@ -16,7 +16,6 @@ pub mod webhooks;
 use crate::AppState;
 use app::accounts::{service, User};
 use app::error::AppError;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::Router;
 use http::request::Parts;
@@ -62,7 +61,8 @@ pub(crate) fn optional<T: std::str::FromStr<Err = String>>(
     }
 }
 
-/// A JSON body whose every rejection becomes the API's error shape.
+/// A JSON body whose every rejection becomes the API's error shape: 415 without a JSON content type, 413 when
+/// too large, 400 when not JSON, 422 naming the field when it does not fit `T` or holds control characters.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -73,31 +73,99 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !is_json(req.headers()) {
+            return Err(AppError::new(
+                415,
+                "unsupported_media_type",
+                "Send the body as JSON with Content-Type: application/json.",
+            ));
         }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::new(
+                    413,
+                    "payload_too_large",
+                    format!("The body is larger than {} KiB.", MAX_JSON_BYTES / 1024),
+                )
+            } else {
+                AppError::bad_request("bad_request", "The request body could not be read.")
+            }
+        })?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|_| AppError::bad_request("malformed_json", "The body is not valid JSON."))?;
+        check_json_text(&value)?;
+        typed(value).map(ApiJson)
     }
 }
 
-pub fn json_rejection(rejection: JsonRejection) -> AppError {
-    match rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            AppError::new(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json.")
-        }
-        JsonRejection::JsonSyntaxError(_) => AppError::bad_request("malformed_json", "The body is not valid JSON."),
-        JsonRejection::JsonDataError(e) => {
-            // serde's message names the field and what was expected; it is about the
-            // client's own input, so it is safe and useful to return.
-            let detail = e.body_text();
-            let detail = detail.rsplit(": ").next().unwrap_or(&detail).to_string();
-            AppError::new(422, "invalid_body", format!("The JSON body does not fit: {detail}"))
-        }
-        JsonRejection::BytesRejection(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::new(413, "payload_too_large", format!("The body is larger than {} KiB.", MAX_JSON_BYTES / 1024))
-        }
-        _ => AppError::bad_request("bad_request", "The request body could not be read."),
+/// `application/json` or any `+json` type.
+fn is_json(headers: &http::HeaderMap) -> bool {
+    let Some(value) = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Typed view of a JSON body already read as a value (so it can be hashed for idempotency). A value that
+/// does not fit is a 422 naming the field: serde's message is about the client's own input, so it is safe
+/// and useful to return.
+pub fn typed<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let detail = e.inner().to_string();
+        let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
+        let mut error = AppError::new(422, "invalid_body", format!("The JSON body does not fit: {detail}"));
+        error.fields.insert(field_of(&e.path().to_string(), &detail), detail);
+        error
+    })
+}
+
+/// The field a deserialisation error is about: its path, or for a missing or unknown field that field's
+/// name inside it ("missing field `subject`" at the top → `subject`).
+fn field_of(path: &str, detail: &str) -> String {
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|prefix| detail.strip_prefix(prefix)?.split('`').next())
+        .filter(|name| !name.is_empty());
+    let path = path.trim_matches('.');
+    // The path of an unknown field already ends with it; that of a missing one is its parent's.
+    let missing = detail.starts_with("missing field");
+    match (path, named) {
+        ("", Some(name)) => name.to_string(),
+        ("", None) => "body".to_string(),
+        (path, Some(name)) if missing => format!("{path}.{name}"),
+        (path, _) => path.to_string(),
     }
+}
+
+/// The one rule for text on every endpoint: control characters other than tab, line feed and carriage return
+/// (NUL above all, which PostgreSQL cannot store) are refused with 422 naming the field.
+pub fn check_json_text(value: &serde_json::Value) -> Result<(), AppError> {
+    match find_control(value, "") {
+        None => Ok(()),
+        Some(field) => Err(control_characters(&field)),
+    }
+}
+
+fn find_control(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let here = || if path.is_empty() { "body".to_string() } else { path.to_string() };
+    match value {
+        Value::String(s) => app::error::has_control_characters(s).then(here),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| find_control(v, &format!("{}[{i}]", here()))),
+        Value::Object(map) => map.iter().find_map(|(key, v)| {
+            let field = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            if app::error::has_control_characters(key) {
+                return Some(here());
+            }
+            find_control(v, &field)
+        }),
+        _ => None,
+    }
+}
+
+pub fn control_characters(field: &str) -> AppError {
+    let mut error = AppError::invalid_field(field, app::error::CONTROL_CHARACTERS_MESSAGE);
+    error.code = "control_characters".into();
+    error
 }
 
 /// The signed-in caller (bearer token or session cookie); 401 otherwise.
@@ -107,10 +175,12 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        service::user_from_headers(&state.services.db, &parts.headers)
-            .await?
-            .map(CurrentUser)
-            .ok_or_else(AppError::unauthorized)
+        // The write limiter already verified the credential of a write.
+        let user = match parts.extensions.get::<app::services::VerifiedCaller>() {
+            Some(verified) => verified.0.clone(),
+            None => service::user_from_headers(&state.services.db, &parts.headers).await?,
+        };
+        user.map(CurrentUser).ok_or_else(AppError::unauthorized)
     }
 }
 
@@ -181,6 +251,7 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // (Control characters in the query were refused before any handler: see guard::refuse_control_characters.)
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(q)| ApiQuery(q))

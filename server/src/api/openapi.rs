@@ -221,10 +221,11 @@ fn booking_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value)
             "security": secured(),
             "parameters": [q("from", "YYYY-MM-DD, Eastern (default today)"), q("days", "1–31 (default 7)"),
                 q("duration", "30, 45 or 60 minutes (default 30)"), q("ticket_id", "one of your P1/P2 tickets: slots before its SLA deadline come first")],
-            "responses": { "200": ok("`{slots: [{start, end}], sla_deadline}`", json!({ "type": "object", "properties": {
-                "slots": { "type": "array", "items": { "type": "object", "properties": {
-                    "start": { "type": "string", "format": "date-time" }, "end": { "type": "string", "format": "date-time" } } } },
-                "sla_deadline": { "type": "string", "format": "date-time", "nullable": true } } })),
+            "responses": { "200": { "description": "`[{start, end}]`; with `ticket_id` of a P1/P2 ticket each slot also says `before_sla_deadline`, and the deadline comes in the `SLA-Deadline` header",
+                "headers": { "SLA-Deadline": { "schema": { "type": "string", "format": "date-time" }, "description": "the deadline the call should beat (with `ticket_id`)" } },
+                "content": { "application/json": { "schema": { "type": "array", "items": { "type": "object", "required": ["start", "end"], "properties": {
+                    "start": { "type": "string", "format": "date-time" }, "end": { "type": "string", "format": "date-time" },
+                    "before_sla_deadline": { "type": "boolean" } } } } } } },
                 "403": { "description": "`platinum_only`: General-tier customers", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
                 "422": r("Invalid") }
         } },

@@ -62,7 +62,8 @@ async fn create(
     let scope = format!("user:{}:create_ticket", user.id);
     idempotency::once(&state.services.db, &headers, &scope, body.to_string().as_bytes(), || async move {
         let input: NewTicketInput = typed(body)?;
-        let ticket = service::create(&services.db, &services.events, &user, input.validate()?).await?;
+        let ticket =
+            service::create(&services.db, &services.events, &user, input.validate()?, services.ticket_limits).await?;
         Ok((StatusCode::CREATED, json!(ticket)))
     })
     .await

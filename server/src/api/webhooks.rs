@@ -67,7 +67,7 @@ async fn create(
     if body.active.is_some() {
         return Err(AppError::invalid_field("active", "A new webhook starts switched on."));
     }
-    let created = store::create_webhook(&state.services.db, user.id, &body.into()).await?;
+    let created = store::create_webhook(&state.services.db, &state.services.outbound, user.id, &body.into()).await?;
     let mut value = json!(created.webhook);
     value["secret"] = json!(created.secret);
     Ok((StatusCode::CREATED, Json(value)))
@@ -90,7 +90,9 @@ async fn update(
     ApiJson(body): ApiJson<WebhookBody>,
 ) -> Result<Json<Value>, AppError> {
     manager(&user)?;
-    Ok(Json(json!(store::update_webhook(&state.services.db, path_id(&id)?, &body.into()).await?)))
+    Ok(Json(json!(
+        store::update_webhook(&state.services.db, &state.services.outbound, path_id(&id)?, &body.into()).await?
+    )))
 }
 
 async fn remove(
@@ -168,7 +170,9 @@ async fn save_discord(
     ApiJson(body): ApiJson<DiscordBody>,
 ) -> Result<Json<Value>, AppError> {
     manager(&user)?;
-    Ok(Json(json!(store::save_discord(&state.services.db, body.url.as_deref(), &body.events).await?)))
+    Ok(Json(json!(
+        store::save_discord(&state.services.db, &state.services.outbound, body.url.as_deref(), &body.events).await?
+    )))
 }
 
 /// Posts a test embed now → `{ok, status_code, latency_ms, error}`.

@@ -7,6 +7,7 @@ use app::booking::{self, eastern, DayHours, WeeklyHours, BUFFER_MINUTES};
 use app::db::rfc3339;
 use app::db::Db;
 use app::events::EventBus;
+use app::tickets::quota::TicketLimits;
 use app::tickets::{service as tickets, NewTicketInput, Status, TicketPatch};
 use jiff::civil::Date;
 use sqlx::Row;
@@ -59,14 +60,21 @@ pub fn demo_users() -> Vec<DemoUser> {
 /// Creates the demo users that do not exist yet; returns how many were created.
 /// On a portal without tickets it also opens a few in different states.
 pub async fn seed(db: &Db) -> Result<usize, String> {
-    seed_for(db, "http://127.0.0.1:3000").await
+    let policy = app::outbound::OutboundPolicy::default()
+        .with_operator_host("127.0.0.1", 3000)
+        .with_operator_host("127.0.0.1", CLOSED_PORT);
+    seed_for(db, "http://127.0.0.1:3000", &policy).await
 }
 
-/// [`seed`], for a portal reached at `base_url` (where the demo webhooks point).
-pub async fn seed_for(db: &Db, base_url: &str) -> Result<usize, String> {
+/// The closed port the demo's broken "CRM sync" webhook points at (9, discard: connections are refused).
+pub const CLOSED_PORT: u16 = 9;
+
+/// [`seed`], for a portal reached at `base_url` (where the demo webhooks point), whose outbound rule must
+/// allow that address (the server's `--demo` does).
+pub async fn seed_for(db: &Db, base_url: &str, outbound: &app::outbound::OutboundPolicy) -> Result<usize, String> {
     let created = seed_users(db).await?;
     // Before the tickets and calls, so that those announce themselves through the outbox like real ones.
-    seed_integrations(db, base_url).await?;
+    seed_integrations(db, base_url, outbound).await?;
     seed_tickets(db).await?;
     crate::demo_metrics::seed(db).await?;
     seed_features(db).await?;
@@ -92,7 +100,7 @@ async fn seed_users(db: &Db) -> Result<usize, String> {
 
 /// Outgoing webhooks (one healthy, one whose server is down and that gets switched off), the Discord
 /// channel, and an email choice, so the Integrations page and the delivery logs fill up as the demo runs.
-async fn seed_integrations(db: &Db, base_url: &str) -> Result<(), String> {
+async fn seed_integrations(db: &Db, base_url: &str, outbound: &app::outbound::OutboundPolicy) -> Result<(), String> {
     use app::notify::integrations::WEBHOOK_EVENTS;
     use app::notify::integrations_store::{self as integrations, WebhookInput};
     let existing: i64 =
@@ -108,18 +116,18 @@ async fn seed_integrations(db: &Db, base_url: &str) -> Result<(), String> {
         description: Some("Demo receiver: the portal's own endpoint, which checks each signature".into()),
         ..WebhookInput::default()
     };
-    integrations::create_webhook(db, manager.id, &healthy).await.map_err(fail)?;
+    integrations::create_webhook(db, outbound, manager.id, &healthy).await.map_err(fail)?;
     let broken = WebhookInput {
         // Port 9 (discard) refuses connections: watch the retries, then the automatic switch-off.
-        url: Some("http://127.0.0.1:9/crm-sync".into()),
+        url: Some(format!("http://127.0.0.1:{CLOSED_PORT}/crm-sync")),
         events: Some(vec!["ticket.created".into(), "sla.breached".into()]),
         description: Some("CRM sync (its server is down)".into()),
         ..WebhookInput::default()
     };
-    integrations::create_webhook(db, manager.id, &broken).await.map_err(fail)?;
+    integrations::create_webhook(db, outbound, manager.id, &broken).await.map_err(fail)?;
     let discord_events: Vec<String> =
         ["ticket.new_p1", "sla.breached", "booking.created", "booking.cancelled"].map(String::from).to_vec();
-    integrations::save_discord(db, Some(&format!("{base_url}{DEMO_RECEIVER}/discord")), &discord_events)
+    integrations::save_discord(db, outbound, Some(&format!("{base_url}{DEMO_RECEIVER}/discord")), &discord_events)
         .await
         .map_err(fail)?;
     let general = demo_user(db, "general@demo.supportal.test").await?;
@@ -207,7 +215,7 @@ async fn seed_tickets(db: &Db) -> Result<(), String> {
             category: Some(category.into()),
         };
         let (db, bus, user) = (db.clone(), bus.clone(), user.clone());
-        async move { tickets::create(&db, &bus, &user, input.validate()?).await }
+        async move { tickets::create(&db, &bus, &user, input.validate()?, TicketLimits::NONE).await }
     };
     let backdate = |id: i64, minutes: i64| {
         let db = db.clone();
@@ -415,7 +423,9 @@ async fn seed_queue(db: &Db) -> Result<(), String> {
             priority: priority.into(),
             category: Some(category.into()),
         };
-        let ticket = tickets::create(db, &bus, customer, input.validate().map_err(fail)?).await.map_err(fail)?;
+        let ticket = tickets::create(db, &bus, customer, input.validate().map_err(fail)?, TicketLimits::NONE)
+            .await
+            .map_err(fail)?;
         sqlx::query("UPDATE tickets SET created_at = created_at - $1, updated_at = updated_at - $1 WHERE id = $2")
             .bind(minutes * 60)
             .bind(ticket.id)
@@ -592,6 +602,7 @@ async fn seed_features(db: &Db) -> Result<(), String> {
         }
         .validate()
         .map_err(fail)?,
+        TicketLimits::NONE,
     )
     .await
     .map_err(fail)?;

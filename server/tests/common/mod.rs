@@ -225,6 +225,7 @@ pub fn test_outbox(smtp_url: Option<&str>) -> app::notify::outbox::OutboxConfig 
         smtp_url,
         "Supportal <support@portal.test>",
         std::time::Duration::from_secs(2),
+        &test_outbound(),
     )
     .expect("outbox config");
     config.retry_base_secs = 1;
@@ -232,20 +233,99 @@ pub fn test_outbox(smtp_url: Option<&str>) -> app::notify::outbox::OutboxConfig 
     config
 }
 
+/// The private-address rule in tests: loopback allowed (the tests' receivers and mail sink listen there),
+/// everything else private refused, as in production.
+pub fn test_outbound() -> app::outbound::OutboundPolicy {
+    app::outbound::OutboundPolicy::from_setting("127.0.0.1,::1").expect("allow list")
+}
+
 pub async fn app_for(db: Db, backend: Backend) -> TestApp {
     app_with_outbox(db, backend, test_outbox(None)).await
 }
 
 pub async fn app_with_outbox(db: Db, backend: Backend, outbox: app::notify::outbox::OutboxConfig) -> TestApp {
-    let services = Services {
+    app_with(db, backend, outbox, |s| s, |a| a).await
+}
+
+/// A second app on the same database (another instance), with its services and state adjusted.
+pub async fn app_with(
+    db: Db,
+    backend: Backend,
+    outbox: app::notify::outbox::OutboxConfig,
+    services: impl FnOnce(Services) -> Services,
+    state: impl FnOnce(AppState) -> AppState,
+) -> TestApp {
+    let base = Services {
         events: event_bus(&db).await,
         db,
         limits: Arc::new(RateLimits::standard()),
         secure_cookies: false,
         outbox: Arc::new(outbox),
+        outbound: test_outbound(),
+        // Tests open many tickets for one customer quickly; the limits have tests of their own.
+        ticket_limits: app::tickets::quota::TicketLimits { urgent_per_hour: 1000, per_hour: 1000 },
     };
-    let state = AppState::new(services, leptos_options(), None);
+    let state = state(AppState::new(services(base), leptos_options(), None));
     TestApp { router: supportal::app(state.clone()), state, backend }
+}
+
+/// Reads SSE frames from a response body until `count` events arrived (or 5 s passed).
+pub async fn read_events(response: axum::response::Response, count: usize) -> Vec<(i64, String, Value)> {
+    read_events_for(response, count, std::time::Duration::from_secs(5)).await.0
+}
+
+/// [`read_events`] for at most `wait`; also says whether the stream ended (rather than went quiet).
+pub async fn read_events_for(
+    response: axum::response::Response,
+    count: usize,
+    wait: std::time::Duration,
+) -> (Vec<(i64, String, Value)>, bool) {
+    use futures::StreamExt;
+    let mut body = response.into_body().into_data_stream();
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut ended = false;
+    while events.len() < count {
+        let chunk = match tokio::time::timeout_at(deadline, body.next()).await {
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(_) => {
+                ended = true;
+                break;
+            }
+            Err(_) => break,
+        };
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let frame: String = buffer.drain(..end + 2).collect();
+            let (mut id, mut kind, mut data) = (None, String::new(), String::new());
+            for line in frame.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    kind = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if let Some(id) = id {
+                events.push((id, kind, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            }
+        }
+    }
+    (events, ended)
+}
+
+/// Opens `/api/v1/events` with a bearer token (resuming after `last_event_id` when given).
+pub async fn sse(app: &TestApp, token: &str, last_event_id: Option<i64>) -> axum::response::Response {
+    let mut request = Request::builder().uri("/api/v1/events").header("authorization", format!("Bearer {token}"));
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id.to_string());
+    }
+    let response = app.router.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("router");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    response
 }
 
 fn unique_name() -> String {
