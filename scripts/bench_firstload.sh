@@ -56,7 +56,7 @@ cookie() {
 }
 customer=$(cookie platinum@demo.supportal.test)
 agent=$(cookie l1@demo.supportal.test)
-ticket=$(curl -sf -H "Cookie: $customer" "http://$ADDR/api/v1/tickets?limit=1" | sed -E 's/.*"items":\[\{"id":([0-9]+).*/\1/')
+ticket=$(curl -sf -H "Cookie: $customer" "http://$ADDR/api/v1/tickets?limit=1" | grep -o '"id":[0-9]*' | head -n1 | cut -d: -f2)
 
 # wrk's --latency percentiles in ms, and req/s: "p50 p99 rps".
 measure() {
@@ -88,6 +88,6 @@ for pair in "${pairs[@]}"; do
     awk -v page="$page" -v json="$json" -v c="$conns" -v pp50="$pp50" -v pp99="$pp99" -v jp50="$jp50" -v jp99="$jp99" \
       -v prps="$prps" -v jrps="$jrps" 'BEGIN {
         printf "   %-20s %-34s %5d   %7.2f / %7.2f   %7.2f / %7.2f   %8.1fx   %10.0f   %10.0f   %13.0f %%\n",
-          page, json, c, pp50, pp99, jp50, jp99, pp50 / jp50, prps, jrps, 100 * prps / jrps }'
+          page, json, c, pp50, pp99, jp50, jp99, (jp50 > 0 ? pp50 / jp50 : 0), prps, jrps, (jrps > 0 ? 100 * prps / jrps : 0) }'
   done
 done
