@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export PATH="$HOME/.cargo/bin:${SUPPORTAL_TOOLS_DIR:-$HOME/.cache/supportal-tools}/node_modules/.bin:$PATH"
-cargo leptos build --release
+./scripts/build.sh
 exec ./target/release/supportal --demo "$@"

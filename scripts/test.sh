@@ -16,7 +16,7 @@ step "Rust: server unit and integration tests (SQLite and PostgreSQL)"
 cargo test -p supportal
 
 step "Release build (server + WASM)"
-cargo leptos build --release
+./scripts/build.sh
 
 step "Browser tests (Playwright, Debian chromium; phone 360x740 and desktop 1280x800)"
 cd end2end

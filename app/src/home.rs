@@ -25,12 +25,10 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <Title text=""/>
         <section class="page">
-            <Suspense fallback=|| view! { <p class="loading" aria-live="polite">"Loading…"</p> }>
-                {move || auth.user.get().map(|u| match u.ok().flatten() {
-                    Some(user) => view! { <Welcome user/> }.into_any(),
-                    None => view! { <Intro/> }.into_any(),
-                })}
-            </Suspense>
+            {move || match auth.current() {
+                Some(user) => view! { <Welcome user/> }.into_any(),
+                None => view! { <Intro/> }.into_any(),
+            }}
             <PlanTable/>
         </section>
     }

@@ -1,7 +1,7 @@
 //! The app shell: header with role-based navigation, footer, 404, and the
 //! signed-in user shared by every page.
 
-use crate::accounts::server_fns::{current_user, Register, SignIn, SignOut};
+use crate::accounts::server_fns::{Register, SignIn, SignOut};
 use crate::accounts::{Role, User};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -12,16 +12,19 @@ use leptos_router::hooks::use_location;
 /// The signed-in user and the actions that change who that is.
 #[derive(Clone, Copy)]
 pub struct Auth {
-    pub user: Resource<Result<Option<User>, AppError>>,
+    /// Known from the first render: the server looks the session up once per request and hands the answer to
+    /// the browser inside the page, so nothing waits for it (no suspense, no second request on load) and what
+    /// a page creates under [`RequireUser`] is created once. Signing in, registering or out replaces it.
+    pub user: RwSignal<Result<Option<User>, AppError>>,
     pub sign_in: ServerAction<SignIn>,
     pub register: ServerAction<Register>,
     pub sign_out: ServerAction<SignOut>,
 }
 
 impl Auth {
-    /// The user once known: `None` while loading or when signed out.
+    /// The signed-in user, or `None`.
     pub fn current(&self) -> Option<User> {
-        self.user.get().and_then(Result::ok).flatten()
+        self.user.get().ok().flatten()
     }
 }
 
@@ -29,12 +32,37 @@ pub fn provide_auth() {
     let sign_in = ServerAction::<SignIn>::new();
     let register = ServerAction::<Register>::new();
     let sign_out = ServerAction::<SignOut>::new();
-    // Refetch whenever someone signs in, registers or signs out.
-    let user = Resource::new(
-        move || (sign_in.version().get(), register.version().get(), sign_out.version().get()),
-        |_| current_user(),
-    );
+    let known = leptos::server::SharedValue::new(rendered_user).into_inner();
+    let user = RwSignal::new(known);
+    Effect::new(move |_| {
+        if let Some(Ok(u)) = sign_in.value().get() {
+            user.set(Ok(Some(u)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(u)) = register.value().get() {
+            user.set(Ok(Some(u)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            user.set(Ok(None));
+        }
+    });
     provide_context(Auth { user, sign_in, register, sign_out });
+}
+
+/// On the server: who sent the request being rendered. In the browser this runs only for a page that was not
+/// server-rendered (the value comes with the page otherwise), where nobody is known yet.
+fn rendered_user() -> Result<Option<User>, AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::accounts::server_fns::ssr::rendered_user()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Ok(None)
+    }
 }
 
 pub fn use_auth() -> Auth {
@@ -116,9 +144,7 @@ pub fn Header() -> impl IntoView {
                     <span>"Supportal"</span>
                 </A>
                 // The bell stays outside the phone menu: the unread count is always in view.
-                <Transition fallback=|| ()>
-                    {move || auth.current().map(|_| view! { <crate::notify::pages::NotificationBell/> })}
-                </Transition>
+                {move || auth.current().map(|_| view! { <crate::notify::pages::NotificationBell/> })}
                 <button
                     type="button"
                     class="menu-toggle"
@@ -131,21 +157,19 @@ pub fn Header() -> impl IntoView {
                 </button>
                 // Choosing a link (or signing out) closes the phone menu.
                 <nav id="primary-nav" aria-label="Main" class:open=move || menu_open.get() on:click=move |_| menu_open.set(false)>
-                    <Transition fallback=|| view! { <span class="nav-loading" aria-live="polite">"Loading…"</span> }>
-                        {move || {
-                            let user = auth.current();
-                            let links = nav_links(user.as_ref());
-                            view! {
-                                <ul class="nav-links">
-                                    {links
-                                        .into_iter()
-                                        .map(|l| view! { <li><A href=l.href>{l.label}</A></li> })
-                                        .collect_view()}
-                                </ul>
-                                {user.map(|u| view! { <UserBadge user=u/> })}
-                            }
-                        }}
-                    </Transition>
+                    {move || {
+                        let user = auth.current();
+                        let links = nav_links(user.as_ref());
+                        view! {
+                            <ul class="nav-links">
+                                {links
+                                    .into_iter()
+                                    .map(|l| view! { <li><A href=l.href>{l.label}</A></li> })
+                                    .collect_view()}
+                            </ul>
+                            {user.map(|u| view! { <UserBadge user=u/> })}
+                        }
+                    }}
                 </nav>
             </div>
         </header>
@@ -197,7 +221,9 @@ pub fn SupportHours() -> impl IntoView {
                             {next.map(|n| view! {
                                 {change}
                                 {crate::time::eastern_short(n, now.get_untracked())}
-                                <crate::time::YourTime epoch=n/>
+                                // Its own line, kept empty until the browser knows the viewer's zone: the
+                                // footer has its final height from the first paint (no layout shift).
+                                <span class="your-time-slot"><crate::time::YourTime epoch=n/></span>
                             })}
                         }.into_any()
                     }
@@ -269,7 +295,8 @@ pub fn SignInRequired() -> impl IntoView {
     }
 }
 
-/// Renders `children` for the signed-in user, or the right refusal.
+/// Renders `children` for the signed-in user, or the right refusal. The user is known when the page renders
+/// (see [`Auth::user`]), so `children` runs once per sign-in state: resources a page creates inside load once.
 #[component]
 pub fn RequireUser(
     #[prop(default = false)] manager: bool,
@@ -280,20 +307,14 @@ pub fn RequireUser(
 ) -> impl IntoView {
     let auth = use_auth();
     let children = StoredValue::new(children);
-    view! {
-        <Suspense fallback=|| view! { <p class="page loading" aria-live="polite">"Loading…"</p> }>
-            {move || {
-                auth.user.get().map(|result| match result {
-                    Ok(Some(user)) if (!manager || user.role.is_manager()) && (!staff || user.role.is_staff()) => {
-                        provide_context(user);
-                        children.with_value(|c| c()).into_any()
-                    }
-                    Ok(Some(_)) if staff => view! { <Forbidden for_whom="support staff"/> }.into_any(),
-                    Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
-                    Ok(None) => view! { <SignInRequired/> }.into_any(),
-                    Err(e) => view! { <p class="page error" role="alert">{e.message}</p> }.into_any(),
-                })
-            }}
-        </Suspense>
+    move || match auth.user.get() {
+        Ok(Some(user)) if (!manager || user.role.is_manager()) && (!staff || user.role.is_staff()) => {
+            provide_context(user);
+            children.with_value(|c| c()).into_any()
+        }
+        Ok(Some(_)) if staff => view! { <Forbidden for_whom="support staff"/> }.into_any(),
+        Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
+        Ok(None) => view! { <SignInRequired/> }.into_any(),
+        Err(e) => view! { <p class="page error" role="alert">{e.message}</p> }.into_any(),
     }
 }

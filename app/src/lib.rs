@@ -38,7 +38,7 @@ pub mod services;
 pub mod sla_store;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -54,7 +54,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <meta name="description" content="Supportal: tickets, SLA clocks, calls and feature voting for your support plan."/>
-                <link rel="stylesheet" href="/pkg/supportal.css"/>
+                // `/pkg/supportal.<content hash>.css` (hash-files in Cargo.toml), cached for a year.
+                <HashedStylesheet options=options.clone()/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>

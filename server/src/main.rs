@@ -5,6 +5,7 @@
 use app::db::Db;
 use app::ratelimit::RateLimits;
 use app::services::Services;
+use axum::serve::ListenerExt;
 use clap::Parser;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -100,6 +101,7 @@ async fn run(config: Config) -> Result<(), String> {
         .site_addr(config.bind)
         .env(leptos::config::Env::PROD)
         .build();
+    let leptos_options = supportal::assets::with_hashed_names(leptos_options);
     let limits =
         RateLimits::with_writes(config.signin_attempts, config.registrations_per_hour, config.writes_per_minute);
     // Several instances share PostgreSQL, so they share the budgets there too.
@@ -131,7 +133,8 @@ async fn run(config: Config) -> Result<(), String> {
 
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
-        .map_err(|e| format!("SUPPORTAL_BIND: cannot listen on {}: {e}", config.bind))?;
+        .map_err(|e| format!("SUPPORTAL_BIND: cannot listen on {}: {e}", config.bind))?
+        .tap_io(supportal::no_delay);
     let address = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
     tracing::info!(%address, "listening");
     // Deliveries start once the portal listens: the demo's webhooks point at the portal itself.

@@ -31,13 +31,37 @@ pub(crate) mod ssr {
     /// The services and the signed-in caller; 401 when nobody is signed in.
     pub async fn signed_in() -> AppResult<(Services, User)> {
         let s = services()?;
-        let verified =
-            use_context::<Parts>().and_then(|p| p.extensions.get::<crate::services::VerifiedCaller>().cloned());
-        let user = match verified {
-            Some(verified) => verified.0,
-            None => service::user_from_headers(&s.db, &request_headers()?).await?,
-        };
-        Ok((s, user.ok_or_else(AppError::unauthorized)?))
+        let user = request_user(&s).await?.ok_or_else(AppError::unauthorized)?;
+        Ok((s, user))
+    }
+
+    /// Whoever sent this request, or `None`. The server looks the session up once per page or server-function
+    /// request ([`service::RequestUser`] in the request's extensions), and a page's server functions share that
+    /// answer; looked up here only when nobody has. Never kept across requests, so a changed role counts from
+    /// the next request on.
+    pub async fn request_user(s: &Services) -> AppResult<Option<User>> {
+        let parts = use_context::<Parts>().ok_or_else(|| {
+            tracing::error!("request parts missing from context");
+            AppError::internal()
+        })?;
+        if let Some(known) = parts.extensions.get::<service::RequestUser>() {
+            return known.0.clone();
+        }
+        match parts.extensions.get::<crate::services::VerifiedCaller>() {
+            Some(verified) => Ok(verified.0.clone()),
+            None => service::user_from_headers(&s.db, &parts.headers).await,
+        }
+    }
+
+    /// The signed-in user known when the page is rendered: what [`request_user`] found before rendering began.
+    pub fn rendered_user() -> AppResult<Option<User>> {
+        match use_context::<Parts>().and_then(|p| p.extensions.get::<service::RequestUser>().cloned()) {
+            Some(known) => known.0,
+            None => {
+                tracing::error!("the page middleware did not look up the signed-in user");
+                Err(AppError::internal())
+            }
+        }
     }
 }
 
@@ -45,7 +69,7 @@ pub(crate) mod ssr {
 #[server(prefix = "/rpc", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     let s = crate::services::services()?;
-    super::service::user_from_headers(&s.db, &ssr::request_headers()?).await
+    ssr::request_user(&s).await
 }
 
 #[server(prefix = "/rpc", endpoint = "sign_in")]

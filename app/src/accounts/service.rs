@@ -194,6 +194,11 @@ pub fn bearer_from(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Who is calling: a bearer token wins over a session cookie.
+/// The signed-in user of one request, looked up before its page renders (see
+/// `accounts::server_fns::ssr::request_user`).
+#[derive(Clone, Debug)]
+pub struct RequestUser(pub AppResult<Option<User>>);
+
 pub async fn user_from_headers(db: &Db, headers: &HeaderMap) -> AppResult<Option<User>> {
     if let Some(token) = bearer_from(headers) {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {

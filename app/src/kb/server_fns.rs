@@ -10,7 +10,7 @@ use leptos::server_fn::codec::GetUrl;
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::accounts::server_fns::ssr::request_headers;
-    use crate::accounts::{service, User};
+    use crate::accounts::User;
     use crate::error::AppResult;
     use crate::kb::service::{voter_cookie_from, Voter};
     use crate::services::{services, Services};
@@ -18,7 +18,7 @@ mod ssr {
     /// The services and whoever is calling (nobody, for anonymous visitors).
     pub async fn caller() -> AppResult<(Services, Option<User>)> {
         let s = services()?;
-        let user = service::user_from_headers(&s.db, &request_headers()?).await?;
+        let user = crate::accounts::server_fns::ssr::request_user(&s).await?;
         Ok((s, user))
     }
 
