@@ -50,6 +50,8 @@ export default defineConfig({
       SUPPORTAL_TICKETS_PER_HOUR: '1000',
       // Writes count per user (not per session): the demo users write a lot across the suite.
       SUPPORTAL_WRITES_PER_MINUTE: '100000',
+      // The tests' webhook and Discord receivers listen on loopback, a private destination.
+      SUPPORTAL_OUTBOUND_ALLOW: '127.0.0.1',
       RUST_LOG: 'warn',
     },
   },
