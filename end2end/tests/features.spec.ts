@@ -184,7 +184,7 @@ test.describe('community feature voting', () => {
   test('an agent turns a P4 ticket into a feature request from the ticket page', async ({ page, request }) => {
     const created = await request.post('/api/v1/tickets', {
       headers: await bearer(request, demo.platinum),
-      data: { subject: `Bulk close tickets ${Date.now()}`, body: 'Select many and close them.', priority: 'P4', category: 'feature_request' },
+      data: { subject: `Bulk close tickets ${Date.now()}`, body: 'Select many and close them. Our account is ACME-4471.', priority: 'P4', category: 'feature_request' },
     });
     expect(created.status()).toBe(201);
     const ticket = (await created.json()).id;
@@ -192,11 +192,26 @@ test.describe('community feature voting', () => {
     await page.goto(`/tickets/${ticket}`);
     await hydrated(page);
     await page.getByTestId('make-feature').click();
+    // the ticket is private: the agent sees its text as a draft and rewrites it before anything is public
+    const title = page.getByLabel('Public title');
+    const body = page.getByLabel('Public description');
+    await expect(title).toHaveValue(/^Bulk close tickets/);
+    await expect(body).toHaveValue('Select many and close them. Our account is ACME-4471.');
+    await expectAccessible(page);
+    await body.fill('');
+    await page.getByRole('button', { name: 'Post the public request' }).click();
+    await expect(page.locator('#public-body-error')).not.toBeEmpty();
+    await expect(body).toHaveAttribute('aria-invalid', 'true');
+    await title.fill('Close many tickets at once');
+    await body.fill('Select several tickets in the list and close them together.');
+    await page.getByRole('button', { name: 'Post the public request' }).click();
     const link = page.getByTestId('ticket-feature');
-    await expect(link).toContainText('Feature request: Bulk close tickets');
+    await expect(link).toContainText('Feature request: Close many tickets at once');
     await expect(link).toContainText('1 vote');
     await link.getByRole('link').click();
-    await expect(page.getByTestId('feature-title')).toContainText('Bulk close tickets');
-    await expect(page.getByTestId('feature-history')).toContainText(`turned ticket #${ticket} into this request`);
+    await expect(page.getByTestId('feature-title')).toContainText('Close many tickets at once');
+    await expect(page.getByTestId('feature-history')).toContainText('posted this request from a support conversation');
+    await expect(page.locator('main')).not.toContainText('ACME-4471');
+    await expect(page.locator('main')).not.toContainText(`#${ticket}`);
   });
 });

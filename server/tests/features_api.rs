@@ -524,27 +524,64 @@ async fn a_ticket_becomes_a_feature_request(app: TestApp) {
     let ticket = open("P4", "feature_request").await;
     let bug = open("P2", "bug").await;
     let path = format!("/api/v1/tickets/{ticket}/feature");
-    assert_eq!(app.send(call(Method::POST, &path).bearer(&p.general)).await.status, StatusCode::FORBIDDEN);
-    let r = app.send(call(Method::POST, &format!("/api/v1/tickets/{bug}/feature")).bearer(&p.agent)).await;
+    let public = json!({ "title": "Keyboard navigation in the ticket list", "body": "Move through tickets with keys." });
+    assert_eq!(
+        app.send(call(Method::POST, &path).bearer(&p.general).json(public.clone())).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r =
+        app.send(call(Method::POST, &format!("/api/v1/tickets/{bug}/feature")).bearer(&p.agent).json(public.clone())).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.json()["error"]["fields"]["ticket"].is_string());
     assert_eq!(
-        app.send(call(Method::POST, "/api/v1/tickets/999999/feature").bearer(&p.agent)).await.status,
+        app.send(call(Method::POST, "/api/v1/tickets/999999/feature").bearer(&p.agent).json(public.clone()))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
+    // the ticket is private: its text is never copied, the public text must be given (and is checked)
+    let r = app.send(call(Method::POST, &path).bearer(&p.agent).json(json!({ "title": "Keys" }))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.json()["error"]["fields"]["body"].is_string(), "{}", r.text);
+    let r = app.send(call(Method::POST, &path).bearer(&p.agent).json(json!({ "title": " ", "body": " " }))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.json()["error"]["fields"]["title"].is_string() && r.json()["error"]["fields"]["body"].is_string());
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM features WHERE ticket_id IS NOT NULL").await, 0, "nothing half-written");
 
-    let r = app.send(call(Method::POST, &path).bearer(&p.agent)).await;
+    let r = app.send(call(Method::POST, &path).bearer(&p.agent).json(public.clone())).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let f = r.json();
     let id = id_of(&f);
     assert_eq!(
-        (f["title"].as_str(), f["ticket_id"].as_i64(), f["votes"].as_i64()),
-        (Some("Keyboard shortcuts for the ticket list"), Some(ticket), Some(1))
+        (f["title"].as_str(), f["body"].as_str(), f["ticket_id"].as_i64(), f["votes"].as_i64()),
+        (Some("Keyboard navigation in the ticket list"), Some("Move through tickets with keys."), Some(ticket), Some(1))
     );
+    let agent_id = app.send(call(Method::GET, "/api/v1/me").bearer(&p.agent)).await.json()["id"].as_i64();
+    assert_eq!(f["author_id"].as_i64(), agent_id, "posted under the agent's name, not the customer's");
     assert_eq!(get(&app, &p.general, id).await["voted_by_me"], true, "the requester's vote was added");
-    assert_eq!(get(&app, &p.general, id).await["ticket_id"], ticket, "the requester sees their ticket");
-    assert!(get(&app, &p.platinum, id).await["ticket_id"].is_null(), "other customers do not learn of the ticket");
-    let again = app.send(call(Method::POST, &path).bearer(&p.agent).json(json!({ "title": "Other" }))).await;
+    for customer in [&p.general, &p.platinum] {
+        let seen = get(&app, customer, id).await;
+        assert!(seen["ticket_id"].is_null(), "customers do not learn of the ticket: {seen}");
+        assert!(!seen.to_string().contains("j/k to move"), "the private description stays private");
+    }
+    // nothing public names the ticket: the history and the public event
+    let history = app.send(call(Method::GET, &format!("/api/v1/features/{id}")).bearer(&p.platinum)).await.text;
+    assert!(!history.contains(&format!("#{ticket}")) && !history.contains("j/k"), "{history}");
+    let (from_value, to_value): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT from_value, to_value FROM feature_history WHERE feature_id = $1 AND kind = 'from_ticket'")
+            .bind(id)
+            .fetch_one(&app.state.services.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((from_value, to_value.as_deref()), (None, Some("open")));
+    let payload: String = sqlx::query_scalar(
+        "SELECT CAST(payload AS TEXT) FROM events WHERE kind = 'feature.created' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&app.state.services.db.pool)
+    .await
+    .unwrap();
+    assert!(!payload.contains("ticket"), "{payload}");
+    let again = app.send(call(Method::POST, &path).bearer(&p.agent).json(json!({ "title": "Other", "body": "b" }))).await;
     assert_eq!((again.status, again.error_code().as_str()), (StatusCode::CONFLICT, "already_converted"));
     let history: String =
         sqlx::query_scalar("SELECT to_value FROM ticket_history WHERE ticket_id = $1 AND kind = 'feature_request'")
@@ -554,13 +591,13 @@ async fn a_ticket_becomes_a_feature_request(app: TestApp) {
             .unwrap();
     assert_eq!(history, id.to_string());
 
-    // a title of the agent's choosing works too (a general P4 question)
+    // a general P4 question can become one too
     let question = open("P4", "question").await;
     let r = app
         .send(
             call(Method::POST, &format!("/api/v1/tickets/{question}/feature"))
                 .bearer(&p.agent)
-                .json(json!({ "title": "Vim keys" })),
+                .json(json!({ "title": "Vim keys", "body": "hjkl everywhere" })),
         )
         .await;
     assert_eq!(r.json()["title"], "Vim keys");

@@ -298,7 +298,7 @@ fn history_text(h: &HistoryEntry) -> String {
     let who = h.actor_name.clone().unwrap_or_else(|| "Supportal".into());
     match h.kind.as_str() {
         "created" => "Posted".to_string(),
-        "from_ticket" => format!("{who} turned ticket #{} into this request", h.from_value.clone().unwrap_or_default()),
+        "from_ticket" => format!("{who} posted this request from a support conversation"),
         "status" => format!("{who} changed the status from {} to {}", status(&h.from_value), status(&h.to_value)),
         "note" => format!("{who} posted an update"),
         "merged_into" => format!("{who} merged this request into #{}", h.to_value.clone().unwrap_or_default()),
@@ -572,8 +572,13 @@ pub fn TicketFeature(
     staff: bool,
     linked: Option<Feature>,
     convert: ServerAction<TicketToFeature>,
+    /// The ticket's subject and description: a starting point the agent edits, since the post is public.
+    draft: (String, String),
 ) -> impl IntoView {
     let error = action_error(convert);
+    let title_error = field_error(error, "title");
+    let body_error = field_error(error, "body");
+    let pending = convert.pending();
     match linked {
         Some(f) => view! {
             <p class="callout info ticket-feature" data-testid="ticket-feature">
@@ -583,11 +588,34 @@ pub fn TicketFeature(
         }
         .into_any(),
         None if staff && convertible => view! {
-            <ActionForm action=convert attr:class="inline-form ticket-feature">
-                <input type="hidden" name="ticket_id" value=ticket_id/>
-                <button type="submit" class="button" data-testid="make-feature">"Turn into a feature request"</button>
-            </ActionForm>
-            <FormError error/>
+            <details class="ticket-feature disclosure" data-testid="make-feature-panel">
+                <summary class="button" data-testid="make-feature">"Turn into a feature request"</summary>
+                <ActionForm action=convert attr:class="stack" attr:novalidate=true>
+                    <p class="callout warning" id="public-feature-hint">
+                        "This posts a public request everyone can read and vote on, under your name. "
+                        "The ticket stays private: rewrite the text below and remove names, logs, "
+                        "addresses and anything else about this customer."
+                    </p>
+                    <FormError error/>
+                    <input type="hidden" name="ticket_id" value=ticket_id/>
+                    <div class="field" class:has-error=move || title_error.get().is_some()>
+                        <label for="public-title">"Public title"<span class="required" aria-hidden="true">" *"</span></label>
+                        <input id="public-title" name="title" type="text" maxlength="120" required=true autocomplete="off"
+                            value=draft.0
+                            aria-invalid=move || title_error.get().is_some().to_string()
+                            aria-describedby="public-feature-hint public-title-error"/>
+                        <p class="field-error" id="public-title-error" aria-live="polite">{move || title_error.get()}</p>
+                    </div>
+                    <div class="field" class:has-error=move || body_error.get().is_some()>
+                        <label for="public-body">"Public description"<span class="required" aria-hidden="true">" *"</span></label>
+                        <textarea id="public-body" name="body" rows="6" maxlength="10000" required=true
+                            aria-invalid=move || body_error.get().is_some().to_string()
+                            aria-describedby="public-feature-hint public-body-error">{draft.1}</textarea>
+                        <p class="field-error" id="public-body-error" aria-live="polite">{move || body_error.get()}</p>
+                    </div>
+                    <SubmitButton label="Post the public request" busy_label="Posting…" pending/>
+                </ActionForm>
+            </details>
         }
         .into_any(),
         None => ().into_any(),

@@ -96,9 +96,9 @@ pub async fn ticket_feature(ticket_id: i64) -> Result<Option<Feature>, AppError>
     super::service::for_ticket(&s.db, &user, ticket_id).await
 }
 
-/// Agents: turn the ticket into a feature request (its subject and description).
+/// Agents: post a public feature request for the ticket, with the public title and description they reviewed.
 #[server(prefix = "/rpc", endpoint = "ticket_to_feature")]
-pub async fn ticket_to_feature(ticket_id: i64) -> Result<Feature, AppError> {
+pub async fn ticket_to_feature(ticket_id: i64, title: String, body: String) -> Result<Feature, AppError> {
     let (s, user) = caller().await?;
-    super::service::from_ticket(&s.db, &s.events, &user, ticket_id, None, None).await
+    super::service::from_ticket(&s.db, &s.events, &user, ticket_id, super::NewFeatureInput { title, body }).await
 }

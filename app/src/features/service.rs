@@ -2,8 +2,8 @@
 //! transaction together with its history row, its notifications and its event.
 
 use super::{check_comment, check_note, most_similar, rank, status_notice, trending_score, vote_refusal};
-use super::{Comment, Feature, FeatureDetail, FeatureFilter, FeatureStatus, HistoryEntry, NewFeature, RankKey};
-use super::{Roadmap, Sort, StatusChange, BODY_MAX, ROADMAP_SHIPPED_DAYS, TITLE_MAX, TRENDING_WINDOW_SECS};
+use super::{Comment, Feature, FeatureDetail, FeatureFilter, FeatureStatus, HistoryEntry, NewFeature, NewFeatureInput, RankKey};
+use super::{Roadmap, Sort, StatusChange, ROADMAP_SHIPPED_DAYS, TRENDING_WINDOW_SECS};
 use crate::accounts::{Role, User};
 use crate::db::{is_unique_violation, now, rfc3339, text_column as parse, Backend, Db};
 use crate::error::{AppError, AppResult};
@@ -620,8 +620,7 @@ pub async fn from_ticket(
     bus: &EventBus,
     user: &User,
     ticket_id: i64,
-    title: Option<&str>,
-    body: Option<&str>,
+    public: NewFeatureInput,
 ) -> AppResult<Feature> {
     if !user.role.is_staff() {
         return Err(AppError::forbidden());
@@ -654,33 +653,18 @@ pub async fn from_ticket(
         return Err(already_converted(existing));
     }
     let requester: i64 = ticket.try_get("requester_id")?;
-    let subject: String = ticket.try_get("subject")?;
-    let ticket_body: String = ticket.try_get("body")?;
-    let pick = |given: Option<&str>, fallback: &str, max: usize| -> String {
-        let given = given.map(str::trim).filter(|t| !t.is_empty());
-        given.unwrap_or(fallback).trim().chars().take(max).collect()
-    };
-    let new =
-        super::NewFeatureInput { title: pick(title, &subject, TITLE_MAX), body: pick(body, &ticket_body, BODY_MAX) }
-            .validate()?;
-    let id = match insert_feature(&mut tx, requester, &new, Some(ticket_id), at).await {
+    // The ticket is private: the public request carries only the text the agent wrote (or reviewed) for it,
+    // under the agent's name; the customer's vote comes with it.
+    let new = public.validate()?;
+    let id = match insert_feature(&mut tx, user.id, &new, Some(ticket_id), at).await {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => {
             return Err(AppError::conflict("already_converted", "This ticket already became a feature request."))
         }
         Err(e) => return Err(e.into()),
     };
-    let ticket_text = ticket_id.to_string();
-    history(
-        &mut tx,
-        id,
-        Some(user.id),
-        "from_ticket",
-        (Some(&ticket_text), Some(FeatureStatus::Open.as_str())),
-        None,
-        at,
-    )
-    .await?;
+    // The public history says a support conversation led here, never which ticket.
+    history(&mut tx, id, Some(user.id), "from_ticket", (None, Some(FeatureStatus::Open.as_str())), None, at).await?;
     add_vote(&mut tx, id, requester, at).await?;
     let feature_text = id.to_string();
     sqlx::query(
@@ -702,7 +686,7 @@ pub async fn from_ticket(
     };
     let mut recorded = notify::to_users(&mut tx, &[requester], &notice).await?;
     recorded
-        .push(events::record(&mut tx, feature_event("feature.created", id, json!({ "ticket_id": ticket_id }))).await?);
+        .push(events::record(&mut tx, feature_event("feature.created", id, json!({}))).await?);
     recorded.push(
         events::record(
             &mut tx,

@@ -237,7 +237,8 @@ fn Conversation(
             <p><A href=format!("/calls/book?ticket={id}") attr:class="button" attr:data-testid="book-call-for-ticket">"Book a call about this ticket"</A></p>
         })}
         <crate::features::pages::TicketFeature ticket_id=id staff linked=w.feature convert
-            convertible=crate::features::ticket_convertible(t.priority, t.category)/>
+            convertible=crate::features::ticket_convertible(t.priority, t.category)
+            draft=(t.subject.clone(), t.body.clone())/>
         <super::survey::SurveyPanel ticket_id=id state=w.survey/>
         <h2>"Conversation"</h2>
         <ol class="conversation" data-testid="conversation">

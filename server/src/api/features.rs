@@ -187,31 +187,24 @@ async fn merge(
     Ok(Json(service::merge(&s.db, &s.events, &user, id, request.into_id).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FromTicketRequest {
-    title: Option<String>,
-    body: Option<String>,
+    title: String,
+    body: String,
 }
 
+/// Agents: a public request from a ticket. The ticket is private, so the public title and description
+/// are given explicitly (never copied from the ticket).
 async fn from_ticket(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    ApiJson(request): ApiJson<FromTicketRequest>,
 ) -> Result<(StatusCode, Json<Feature>), AppError> {
     let s = &state.services;
     let ticket_id = path_id(&id)?;
-    // The body is optional: without one, the ticket's subject and description are used.
-    let request: FromTicketRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        FromTicketRequest::default()
-    } else {
-        let value: Value = serde_json::from_slice(&body)
-            .map_err(|_| AppError::bad_request("malformed_json", "The body is not valid JSON."))?;
-        typed(value)?
-    };
-    let feature =
-        service::from_ticket(&s.db, &s.events, &user, ticket_id, request.title.as_deref(), request.body.as_deref())
-            .await?;
+    let public = NewFeatureInput { title: request.title, body: request.body };
+    let feature = service::from_ticket(&s.db, &s.events, &user, ticket_id, public).await?;
     Ok((StatusCode::CREATED, Json(feature)))
 }

@@ -606,7 +606,11 @@ async fn seed_features(db: &Db) -> Result<(), String> {
     )
     .await
     .map_err(fail)?;
-    features::from_ticket(db, &bus, &l1, ticket.id, None, None).await.map_err(fail)?;
+    let public = app::features::NewFeatureInput {
+        title: "Keyboard shortcuts for the ticket list".into(),
+        body: "Move through the ticket list and open tickets from the keyboard.".into(),
+    };
+    features::from_ticket(db, &bus, &l1, ticket.id, public).await.map_err(fail)?;
     Ok(())
 }
 
