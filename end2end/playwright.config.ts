@@ -4,6 +4,13 @@ import { defineConfig } from '@playwright/test';
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The SMTP sink (smtp-sink.mjs) the portal sends its email to; the specs read it over HTTP (tests/mail.ts).
+// Derived from the portal's port so that runs with another E2E_PORT do not collide. Exported in process.env
+// because this file is evaluated in the worker processes too, where tests/mail.ts looks the port up.
+process.env.SMTP_SINK_PORT ??= String(port + 25);
+process.env.SMTP_SINK_HTTP_PORT ??= String(port + 26);
+const smtpPort = Number(process.env.SMTP_SINK_PORT);
+const smtpHttpPort = Number(process.env.SMTP_SINK_HTTP_PORT);
 
 export default defineConfig({
   testDir: './tests',
@@ -33,26 +40,42 @@ export default defineConfig({
     { name: 'phone', use: { viewport: { width: 360, height: 740 }, hasTouch: true, isMobile: true } },
     { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
   ],
-  webServer: {
-    command:
-      'rm -rf ../target/e2e && ../target/release/supportal --demo ' +
-      `--bind 127.0.0.1:${port} --database-url sqlite://../target/e2e/supportal.db --site-root ../target/site`,
-    url: `${baseURL}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      // Many sign-ins from one address in a few seconds: only the tests need this much room.
-      SUPPORTAL_SIGNIN_ATTEMPTS: '1000',
-      SUPPORTAL_REGISTRATIONS_PER_HOUR: '1000',
-      SUPPORTAL_URGENT_TICKETS_PER_HOUR: '1000',
-      SUPPORTAL_TICKETS_PER_HOUR: '1000',
-      // Writes count per user (not per session): the demo users write a lot across the suite.
-      SUPPORTAL_WRITES_PER_MINUTE: '100000',
-      // The tests' webhook and Discord receivers listen on loopback, a private destination.
-      SUPPORTAL_OUTBOUND_ALLOW: '127.0.0.1',
-      RUST_LOG: 'warn',
+  webServer: [
+    {
+      command: 'node smtp-sink.mjs',
+      url: `http://127.0.0.1:${smtpHttpPort}/health`,
+      reuseExistingServer: false,
+      timeout: 10_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        SMTP_SINK_PORT: String(smtpPort),
+        SMTP_SINK_HTTP_PORT: String(smtpHttpPort),
+      },
     },
-  },
+    {
+      command:
+        'rm -rf ../target/e2e && ../target/release/supportal --demo ' +
+        `--bind 127.0.0.1:${port} --database-url sqlite://../target/e2e/supportal.db --site-root ../target/site`,
+      url: `${baseURL}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        // Many sign-ins from one address in a few seconds: only the tests need this much room.
+        SUPPORTAL_SIGNIN_ATTEMPTS: '1000',
+        SUPPORTAL_REGISTRATIONS_PER_HOUR: '1000',
+        SUPPORTAL_URGENT_TICKETS_PER_HOUR: '1000',
+        SUPPORTAL_TICKETS_PER_HOUR: '1000',
+        // Writes count per user (not per session): the demo users write a lot across the suite.
+        SUPPORTAL_WRITES_PER_MINUTE: '100000',
+        // The tests' webhook and Discord receivers listen on loopback, a private destination.
+        SUPPORTAL_OUTBOUND_ALLOW: '127.0.0.1',
+        // Email goes to the SMTP sink above (plain SMTP, no TLS, no AUTH).
+        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        RUST_LOG: 'warn',
+      },
+    },
+  ],
 });

@@ -3,6 +3,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { demo, expectAccessible, hydrated, Nav, signInAs } from './support';
+import { linkIn, waitForMail } from './mail';
 
 /** One request the receiver got, and whether its signature matched the secret. */
 interface Received {
@@ -140,6 +141,13 @@ test.describe('integrations', () => {
     await expect(page.getByTestId('webhook-secret-box')).toHaveCount(0);
     expect(await hooks.count()).toBe(before);
     await expectAccessible(page);
+
+    // the cloud metadata address is a private destination: refused beside the field, nothing created
+    await hooks.form.locator('#webhook-url').fill('http://169.254.169.254/latest/meta-data');
+    await hooks.form.getByRole('button', { name: 'Add webhook' }).click();
+    await expect(hooks.form.locator('#webhook-url-error')).toContainText('private or local network');
+    await expect(hooks.form.locator('#webhook-url')).toHaveAttribute('aria-invalid', 'true');
+    expect(await hooks.count()).toBe(before);
 
     // no event ticked: the events are refused
     const url = receiver.url(`/hooks/${unique('e2e')}`);
@@ -303,14 +311,34 @@ test.describe('integrations', () => {
     await expect(discord.getByTestId('discord-status')).toHaveText('Saved.');
   });
 
-  test('a manager sees whether SMTP is configured and asks for a test email', async ({ page }) => {
+  test('a manager sees whether SMTP is configured and asks for a test email', async ({ page, request }) => {
     await signInAs(page, demo.manager);
     await openIntegrations(page);
     const email = page.getByTestId('email');
-    // the test server runs without SMTP_URL
-    await expect(email.getByTestId('smtp-state')).toContainText('SMTP not configured');
+    // the test server sends through the suite's SMTP sink (SMTP_URL in playwright.config.ts), as the default SMTP_FROM
+    const state = email.getByTestId('smtp-state');
+    await expect(state).toContainText('SMTP configured');
+    await expect(state).not.toContainText('not configured');
+    await expect(state).toContainText('Emails come from Supportal <supportal@localhost>.');
+
+    // both projects send one: only a message that arrives after this click counts
+    const asked = Date.now();
     await email.getByRole('button', { name: 'Send me a test email' }).click();
-    await expect(email.getByTestId('email-test-result')).toContainText('Not sent: SMTP is not configured');
+    await expect(email.getByTestId('email-test-result')).toHaveText(`Sent to ${demo.manager}. Check that inbox.`);
+
+    const subject = '[Supportal] This is a test message: email from Supportal reaches you.';
+    const mail = await waitForMail(
+      request,
+      demo.manager,
+      (m) => m.subject === subject && Date.parse(m.received_at) >= asked,
+    );
+    expect(mail.from).toBe('supportal@localhost');
+    expect(mail.to).toEqual([demo.manager]);
+    expect(mail.text).toContain('Hello Morgan Manager,');
+    expect(mail.text).toContain('This is a test message: email from Supportal reaches you.');
+    expect(mail.text).toContain('— Supportal');
+    expect(linkIn(mail, '/notifications')).toBe('/notifications');
+    expect(mail.html).toContain('email from Supportal reaches you.');
   });
 
   test('email choices on the notifications page persist across a reload', async ({ page }) => {
