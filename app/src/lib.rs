@@ -107,6 +107,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=home::HomePage/>
                     <Route path=path!("/signin") view=accounts::pages::SignInPage/>
                     <Route path=path!("/register") view=accounts::pages::RegisterPage/>
+                    <Route path=path!("/forgot-password") view=accounts::security_pages::ForgotPasswordPage/>
+                    <Route path=path!("/reset-password") view=accounts::security_pages::ResetPasswordPage/>
                     <Route path=path!("/account") view=accounts::pages::AccountPage/>
                     <Route path=path!("/admin/users") view=accounts::pages::UsersPage/>
                     <Route path=path!("/admin/sla") view=settings::SlaSettingsPage/>

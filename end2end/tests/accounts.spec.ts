@@ -104,6 +104,8 @@ test.describe('API tokens', () => {
 
     const list = page.getByTestId('token-list');
     await expect(list).toContainText('Playwright');
+    // tokens expire in 30 days unless another lifetime is chosen
+    await expect(list.getByTestId('token-expiry')).toContainText('expires');
     await list.getByRole('button', { name: 'Revoke' }).click();
     await expect(page.getByText('No tokens yet')).toBeVisible();
     const after = await request.get('/api/v1/me', { headers: { Authorization: `Bearer ${token}` } });

@@ -65,7 +65,8 @@ pub async fn rate_limit_writes(State(state): State<AppState>, mut req: Request, 
     if is_safe(req.method()) {
         return next.run(req).await;
     }
-    let user = match app::accounts::service::user_from_headers(&state.services.db, req.headers()).await {
+    let user = match app::accounts::service::user_from_headers(&state.services.db, req.headers(), state.services.secure_cookies)
+        .await {
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };
@@ -155,9 +156,16 @@ pub fn body_limit() -> tower_http::limit::RequestBodyLimitLayer {
     tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES)
 }
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// HSTS for a year once the portal is served over HTTPS (its public URL says so): browsers then never try
+/// plain HTTP again, so nothing can strip TLS on the way.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
+    if state.services.secure_cookies {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     let defaults: [(header::HeaderName, &str); 6] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

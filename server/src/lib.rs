@@ -95,7 +95,7 @@ async fn load_request_user(State(state): State<AppState>, mut req: Request, next
         // A write was already verified by the write limiter: the same answer, without a second lookup.
         let user = match req.extensions().get::<app::services::VerifiedCaller>() {
             Some(verified) => Ok(verified.0.clone()),
-            None => app::accounts::service::user_from_headers(&state.services.db, req.headers()).await,
+            None => app::accounts::service::user_from_headers(&state.services.db, req.headers(), state.services.secure_cookies).await,
         };
         req.extensions_mut().insert(app::accounts::service::RequestUser(user));
     }
@@ -175,7 +175,7 @@ pub fn app(state: AppState) -> Router {
         .layer(guard::body_limit())
         .layer(axum::middleware::from_fn(assets::html_no_cache))
         .layer(tower_http::compression::CompressionLayer::new().compress_when(assets::DynamicOnly::new()))
-        .layer(axum::middleware::from_fn(guard::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::security_headers))
         .with_state(state)
 }
 

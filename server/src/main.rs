@@ -197,6 +197,7 @@ fn spawn_sweeper(db: Db, limits: Arc<RateLimits>, event_retention_days: u32) {
             tick.tick().await;
             let now = app::db::now();
             report("expired sessions", app::accounts::store::delete_expired_sessions(&db).await);
+            report("expired reset links", app::accounts::store::delete_expired_password_resets(&db).await);
             report(
                 "old outbox rows",
                 app::notify::outbox::prune(&db, now - app::notify::outbox::KEEP_SETTLED_SECS).await,

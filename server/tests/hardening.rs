@@ -704,6 +704,225 @@ async fn slots_are_the_documented_array(app: TestApp) {
     }
 }
 
+// ---- 13. Account safety ---------------------------------------------------------------------------------
+
+async fn status_of(app: &TestApp, call: common::Call) -> StatusCode {
+    app.send(call).await.status
+}
+
+async fn changing_the_password_asks_for_the_current_one_and_ends_other_sessions(app: TestApp) {
+    app.create_user("cust@example.com", Profile::customer(Tier::General)).await;
+    let here = app.sign_in("cust@example.com", "a long passphrase").await;
+    let elsewhere = app.sign_in("cust@example.com", "a long passphrase").await;
+    let token = app.token("cust@example.com", "a long passphrase").await;
+    let change = |body: Value| call(Method::POST, "/api/v1/me/password").cookie(&here).json(body);
+
+    let r = app.send(change(json!({ "current_password": "wrong guess!!", "new_password": "a brand new phrase" }))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.json()["error"]["fields"]["current_password"].is_string(), "{}", r.text);
+    let r = app.send(change(json!({ "current_password": "a long passphrase", "new_password": "short" }))).await;
+    assert!(r.json()["error"]["fields"]["new_password"].is_string(), "{}", r.text);
+    let r = app.send(change(json!({ "current_password": "a long passphrase" }))).await;
+    assert!(r.json()["error"]["fields"]["new_password"].is_string(), "a missing field is named: {}", r.text);
+    let r = app.send(change(json!({ "current_password": "a long passphrase", "new_password": "a long passphrase" }))).await;
+    assert!(r.json()["error"]["fields"]["new_password"].is_string(), "the same password again: {}", r.text);
+    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(&elsewhere)).await, StatusCode::OK, "nothing changed yet");
+    assert_eq!(status_of(&app, call(Method::POST, "/api/v1/me/password").json(json!({ "current_password": "a long passphrase", "new_password": "a brand new phrase" }))).await, StatusCode::UNAUTHORIZED);
+
+    let r = app.send(change(json!({ "current_password": "a long passphrase", "new_password": "a brand new phrase" }))).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(&here)).await, StatusCode::OK, "this browser stays");
+    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(&elsewhere)).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").bearer(&token)).await, StatusCode::OK, "API tokens stay");
+    let old = json!({ "email": "cust@example.com", "password": "a long passphrase" });
+    assert_eq!(status_of(&app, call(Method::POST, "/api/v1/auth/session").json(old)).await, StatusCode::UNAUTHORIZED);
+    app.sign_in("cust@example.com", "a brand new phrase").await;
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND event = 'account.password_changed'").await,
+        1,
+        "the owner is told by email"
+    );
+    assert!(scalar(&app, "SELECT COUNT(*) FROM events WHERE kind = 'auth.changed'").await >= 1, "streams check again");
+}
+
+async fn sign_out_everywhere_ends_every_session_but_not_tokens(app: TestApp) {
+    app.create_user("cust@example.com", Profile::customer(Tier::General)).await;
+    let a = app.sign_in("cust@example.com", "a long passphrase").await;
+    let b = app.sign_in("cust@example.com", "a long passphrase").await;
+    let token = app.token("cust@example.com", "a long passphrase").await;
+    app.create_user("other@example.com", Profile::customer(Tier::General)).await;
+    let other = app.sign_in("other@example.com", "a long passphrase").await;
+    let r = app.send(call(Method::DELETE, "/api/v1/auth/sessions").cookie(&a)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["sessions_ended"], 2);
+    assert!(r.header("set-cookie").is_some_and(|c| c.contains("Max-Age=0")), "this browser's cookie is cleared");
+    for session in [&a, &b] {
+        assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(session)).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").bearer(&token)).await, StatusCode::OK);
+    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(&other)).await, StatusCode::OK, "only theirs");
+    assert_eq!(status_of(&app, call(Method::DELETE, "/api/v1/auth/sessions")).await, StatusCode::UNAUTHORIZED);
+}
+
+/// The reset token in the link of a mail as the SMTP server received it (its text part, decoded).
+fn reset_token_in(raw: &str) -> Option<String> {
+    fn texts(part: &mailparse::ParsedMail) -> Vec<String> {
+        let mut out: Vec<String> = part.subparts.iter().flat_map(texts).collect();
+        if part.subparts.is_empty() && part.ctype.mimetype == "text/plain" {
+            out.extend(part.get_body().ok());
+        }
+        out
+    }
+    let mail = mailparse::parse_mail(raw.as_bytes()).ok()?;
+    texts(&mail).iter().find_map(|text| {
+        let at = text.find("/reset-password?token=")? + "/reset-password?token=".len();
+        let token: String = text[at..].chars().take_while(char::is_ascii_hexdigit).collect();
+        (token.len() == 64).then_some(token)
+    })
+}
+
+async fn a_forgotten_password_is_reset_by_email_once(app: TestApp) {
+    let sink = common::peers::SmtpSink::start().await;
+    let app = common::app_with_outbox(app.state.services.db.clone(), app.backend, test_outbox(Some(&sink.url))).await;
+    let user = app.create_user("cust@example.com", Profile::customer(Tier::General)).await;
+    let session = app.sign_in("cust@example.com", "a long passphrase").await;
+    let drain = || async {
+        let s = &app.state.services;
+        app::notify::outbox::drain_once(&s.db, &s.events, &s.outbox).await.expect("drain")
+    };
+    let ask = |email: &str, ip: [u8; 4]| {
+        call(Method::POST, "/api/v1/auth/password-resets").with_ip(ip).json(json!({ "email": email }))
+    };
+
+    // known and unknown addresses get the same answer; only the known one gets mail
+    let known = app.send(ask("Cust@Example.com ", [10, 0, 0, 1])).await;
+    let unknown = app.send(ask("nobody@example.com", [10, 0, 0, 1])).await;
+    assert_eq!((known.status, unknown.status), (StatusCode::ACCEPTED, StatusCode::ACCEPTED), "{}", known.text);
+    assert_eq!(known.text, unknown.text, "no account enumeration");
+    let r = app.send(ask("not an address", [10, 0, 0, 1])).await;
+    assert!(r.json()["error"]["fields"]["email"].is_string(), "{}", r.text);
+    drain().await;
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].to, vec![user.email.clone()]);
+    let token = reset_token_in(&mails[0].data).expect("a reset link in the mail");
+    let stored: i64 = scalar(&app, &format!("SELECT COUNT(*) FROM password_resets WHERE token_hash = '{token}'")).await;
+    assert_eq!(stored, 0, "only the hash of the token is kept");
+
+    let confirm = |token: &str, password: &str| {
+        call(Method::POST, "/api/v1/auth/password-resets/confirm")
+            .json(json!({ "token": token, "new_password": password }))
+    };
+    // a weak password is refused and the link still works; a made-up link is refused
+    let r = app.send(confirm(&token, "short")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["error"]["fields"]["new_password"].is_string(), "{}", r.text);
+    let r = app.send(confirm(&"0".repeat(64), "a brand new phrase")).await;
+    assert!(r.json()["error"]["fields"]["token"].is_string(), "{}", r.text);
+    let r = app.send(confirm("../../etc", "a brand new phrase")).await;
+    assert!(r.json()["error"]["fields"]["token"].is_string(), "{}", r.text);
+    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(&session)).await, StatusCode::OK);
+
+    let r = app.send(confirm(&token, "a brand new phrase")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["email"], "cust@example.com");
+    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(&session)).await, StatusCode::UNAUTHORIZED, "everyone is signed out");
+    app.sign_in("cust@example.com", "a brand new phrase").await;
+    let r = app.send(confirm(&token, "yet another phrase")).await;
+    assert!(r.json()["error"]["fields"]["token"].is_string(), "single use: {}", r.text);
+    drain().await;
+    assert_eq!(sink.mails().len(), 2, "the owner is told the password changed");
+
+    // a link older than 30 minutes no longer works
+    app.send(ask("cust@example.com", [10, 0, 0, 2])).await;
+    drain().await;
+    let late = reset_token_in(&sink.mails()[2].data).expect("second link");
+    sqlx::query("UPDATE password_resets SET expires_at = $1")
+        .bind(app::db::now() - 1)
+        .execute(&app.state.services.db.pool)
+        .await
+        .unwrap();
+    let r = app.send(confirm(&late, "a fourth phrase here")).await;
+    assert!(r.json()["error"]["fields"]["token"].is_string(), "{}", r.text);
+
+    // nobody's inbox is flooded: a few links an hour per account, whoever asks; the answer stays the same
+    for i in 0..8u8 {
+        let r = app.send(ask("cust@example.com", [10, 0, 1, i])).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED);
+        assert_eq!(r.text, unknown.text);
+    }
+    drain().await;
+    let to_user = sink.mails().iter().filter(|m| reset_token_in(&m.data).is_some()).count();
+    assert_eq!(to_user, 5, "the account's budget is 5 links an hour");
+    // and one address cannot ask without end
+    let statuses: Vec<StatusCode> = futures::future::join_all(
+        (0..6).map(|i| app.send(ask(&format!("someone{i}@example.com"), [10, 0, 2, 1]))),
+    )
+    .await
+    .into_iter()
+    .map(|r| r.status)
+    .collect();
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+}
+
+async fn api_tokens_can_expire(app: TestApp) {
+    app.create_user("cust@example.com", Profile::customer(Tier::General)).await;
+    let ask = |days: Value| {
+        call(Method::POST, "/api/v1/auth/tokens").json(json!({
+            "email": "cust@example.com", "password": "a long passphrase", "label": "ci", "expires_in_days": days
+        }))
+    };
+    for bad in [json!(0), json!(366), json!("soon")] {
+        let r = app.send(ask(bad.clone())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.text);
+        assert!(r.json()["error"]["fields"]["expires_in_days"].is_string(), "{bad}: {}", r.text);
+    }
+    let r = app.send(ask(json!(30))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let expires: jiff::Timestamp = r.json()["token_info"]["expires_at"].as_str().expect("expiry").parse().unwrap();
+    let days = (expires.as_second() - app::db::now()) as f64 / 86_400.0;
+    assert!((29.9..=30.1).contains(&days), "{days}");
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    let forever = app.token("cust@example.com", "a long passphrase").await;
+    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").bearer(&token)).await, StatusCode::OK);
+    sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE expires_at IS NOT NULL")
+        .bind(app::db::now() - 1)
+        .execute(&app.state.services.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").bearer(&token)).await, StatusCode::UNAUTHORIZED);
+    let list = app.send(call(Method::GET, "/api/v1/auth/tokens").bearer(&forever)).await.json();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "an expired token is not listed: {list}");
+    assert!(items[0]["expires_at"].is_null());
+}
+
+async fn https_portals_send_hsts_and_host_prefixed_cookies(app: TestApp) {
+    app.create_user("cust@example.com", Profile::customer(Tier::General)).await;
+    let plain = app.send(call(Method::GET, "/healthz")).await;
+    assert!(plain.header("strict-transport-security").is_none(), "not over plain HTTP");
+    let secure = instance(&app, |mut s| {
+        s.secure_cookies = true;
+        s
+    }, |a| a)
+    .await;
+    let r = secure
+        .send(call(Method::POST, "/api/v1/auth/session").json(json!({ "email": "cust@example.com", "password": "a long passphrase" })))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000; includeSubDomains"));
+    let cookie = r.header("set-cookie").expect("cookie").to_string();
+    assert!(cookie.starts_with("__Host-supportal_session=") && cookie.contains("; Path=/;") && cookie.ends_with("; Secure"), "{cookie}");
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    let id = cookie["__Host-supportal_session=".len()..].split(';').next().unwrap().to_string();
+    let me = |cookie: String| call(Method::GET, "/api/v1/me").header("cookie", &cookie);
+    assert_eq!(secure.send(me(format!("__Host-supportal_session={id}"))).await.status, StatusCode::OK);
+    // the unprefixed name (which a sibling subdomain could plant) does not count over HTTPS
+    assert_eq!(secure.send(me(format!("supportal_session={id}"))).await.status, StatusCode::UNAUTHORIZED);
+    let page = secure.send(call(Method::GET, "/kb")).await;
+    assert!(page.header("strict-transport-security").is_some(), "pages too");
+}
+
 both!(
     junk_requests_do_not_grow_the_metrics,
     metrics_can_ask_for_a_token,
@@ -722,4 +941,9 @@ both!(
     control_characters_are_refused_everywhere,
     every_body_error_names_its_field,
     slots_are_the_documented_array,
+    changing_the_password_asks_for_the_current_one_and_ends_other_sessions,
+    sign_out_everywhere_ends_every_session_but_not_tokens,
+    a_forgotten_password_is_reset_by_email_once,
+    api_tokens_can_expire,
+    https_portals_send_hsts_and_host_prefixed_cookies,
 );

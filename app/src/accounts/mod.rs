@@ -7,6 +7,9 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use serde::{Deserialize, Serialize};
 
 pub mod pages;
+pub mod security_pages;
+#[cfg(feature = "ssr")]
+pub mod recovery;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -78,6 +81,8 @@ pub struct ApiToken {
     pub prefix: String,
     pub created_at: String,
     pub last_used_at: Option<String>,
+    /// When the token stops working; `None`: until revoked.
+    pub expires_at: Option<String>,
 }
 
 /// Returned once, when a token is created.
@@ -342,6 +347,26 @@ pub fn may_change_profile(actor: &User, target: &User, new: &Profile) -> AppResu
     Ok(())
 }
 
+/// The longest an API token may be set to live; without a lifetime it lives until revoked.
+pub const TOKEN_MAX_DAYS: i64 = 365;
+
+/// An optional lifetime in days for a new API token.
+pub fn check_token_lifetime(days: Option<i64>) -> Result<Option<i64>, String> {
+    match days {
+        None => Ok(None),
+        Some(d) if (1..=TOKEN_MAX_DAYS).contains(&d) => Ok(Some(d)),
+        Some(_) => Err(format!("Choose between 1 and {TOKEN_MAX_DAYS} days, or no expiry.")),
+    }
+}
+
+/// How long a password-reset link works.
+pub const RESET_LINK_MINUTES: i64 = 30;
+
+/// Whether `raw` has the shape of a reset token we hand out (64 hex digits), before anything is looked up.
+pub fn is_reset_token(raw: &str) -> bool {
+    raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 pub fn check_token_label(raw: &str) -> Result<String, String> {
     let label = raw.trim();
     if label.is_empty() {
@@ -355,6 +380,23 @@ pub fn check_token_label(raw: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn token_lifetimes_are_optional_and_bounded() {
+        assert_eq!(super::check_token_lifetime(None), Ok(None));
+        assert_eq!(super::check_token_lifetime(Some(30)), Ok(Some(30)));
+        assert!(super::check_token_lifetime(Some(0)).is_err());
+        assert!(super::check_token_lifetime(Some(366)).is_err());
+        assert!(super::check_token_lifetime(Some(-5)).is_err());
+    }
+
+    #[test]
+    fn reset_tokens_have_one_shape() {
+        assert!(super::is_reset_token(&"ab".repeat(32)));
+        assert!(!super::is_reset_token(&"ab".repeat(31)));
+        assert!(!super::is_reset_token(&"zz".repeat(32)));
+        assert!(!super::is_reset_token(""));
+    }
+
     use super::*;
 
     #[test]

@@ -38,49 +38,63 @@ pub fn SignInPage() -> impl IntoView {
                 <PasswordField show=show_password autocomplete="current-password" error=field_error(error, "password")/>
                 <SubmitButton label="Sign in" busy_label="Signing in…" pending=auth.sign_in.pending()/>
             </ActionForm>
+            <p><A href="/forgot-password">"Forgot your password?"</A></p>
             <p>"New here? " <A href="/register">"Create an account"</A></p>
         </section>
     }
 }
 
+/// A password input with a show/hide button; `name` is also its id.
 #[component]
-fn PasswordField(
+pub(super) fn PasswordField(
     show: RwSignal<bool>,
     autocomplete: &'static str,
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(optional)] hint: Option<&'static str>,
+    #[prop(default = "password")] name: &'static str,
+    #[prop(default = "Password")] label: &'static str,
 ) -> impl IntoView {
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
     view! {
         <div class="field" class:has-error=move || error.get().is_some()>
-            <label for="password">"Password"<span class="required" aria-hidden="true">" *"</span></label>
-            {hint.map(|h| view! { <p class="hint" id="password-hint">{h}</p> })}
+            <label for=name>{label}<span class="required" aria-hidden="true">" *"</span></label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
             <div class="password-row">
                 <input
-                    id="password"
-                    name="password"
+                    id=name
+                    name=name
                     type=move || if show.get() { "text" } else { "password" }
                     autocomplete=autocomplete
                     required=true
                     maxlength="128"
                     aria-invalid=move || error.get().is_some().to_string()
-                    aria-describedby=move || {
-                        let mut ids = Vec::new();
-                        if hint.is_some() { ids.push("password-hint"); }
-                        if error.get().is_some() { ids.push("password-error"); }
-                        (!ids.is_empty()).then(|| ids.join(" "))
-                    }
+                    aria-describedby=described
                 />
                 <button
                     type="button"
                     class="button small"
-                    data-testid="toggle-password"
+                    data-testid=format!("toggle-{name}")
                     aria-pressed=move || show.get().to_string()
                     on:click=move |_| show.update(|s| *s = !*s)
                 >
                     {move || if show.get() { "Hide" } else { "Show" }}
                 </button>
             </div>
-            <p class="field-error" id="password-error" aria-live="polite">{move || error.get()}</p>
+            <p class="field-error" id=error_id.clone() aria-live="polite">{move || error.get()}</p>
         </div>
     }
 }
@@ -126,6 +140,7 @@ pub fn AccountPage() -> impl IntoView {
             <h1>"Your account"</h1>
             <RequireUser>
                 <Profile/>
+                <super::security_pages::AccountSecurity/>
                 <Tokens/>
             </RequireUser>
         </section>
@@ -165,6 +180,17 @@ fn Tokens() -> impl IntoView {
             <p class="hint">"Use a token as " <code>"Authorization: Bearer …"</code> " with the REST API under /api/v1. It acts as you, with your role."</p>
             <ActionForm action=create attr:class="inline-fields" attr:novalidate=true>
                 <Field name="label" label="Label" hint="What will use this token, e.g. “CI script”." required=true maxlength=60 error=field_error(error, "label")/>
+                <div class="field" class:has-error=move || field_error(error, "expires_in_days").get().is_some()>
+                    <label for="expires_in_days">"Expires"</label>
+                    <select id="expires_in_days" name="expires_in_days" aria-describedby="expires_in_days-error">
+                        <option value="">"Never (until revoked)"</option>
+                        <option value="7">"In 7 days"</option>
+                        <option value="30" selected=true>"In 30 days"</option>
+                        <option value="90">"In 90 days"</option>
+                        <option value="365">"In a year"</option>
+                    </select>
+                    <p class="field-error" id="expires_in_days-error" aria-live="polite">{move || field_error(error, "expires_in_days").get()}</p>
+                </div>
                 <SubmitButton label="Create token" busy_label="Creating…" pending=create.pending()/>
             </ActionForm>
             <FormError error/>
@@ -191,6 +217,7 @@ fn Tokens() -> impl IntoView {
                                     <code>{format!("{}…", t.prefix)}</code>
                                     <span class="muted">"created " {t.created_at}</span>
                                     <span class="muted">{t.last_used_at.map(|u| format!("last used {u}")).unwrap_or_else(|| "never used".into())}</span>
+                                    <span class="muted" data-testid="token-expiry">{t.expires_at.map(|e| format!("expires {e}")).unwrap_or_else(|| "does not expire".into())}</span>
                                     <ActionForm action=revoke attr:class="inline-form">
                                         <input type="hidden" name="id" value=t.id/>
                                         <button type="submit" class="button small danger">"Revoke"</button>

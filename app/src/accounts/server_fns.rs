@@ -49,7 +49,7 @@ pub(crate) mod ssr {
         }
         match parts.extensions.get::<crate::services::VerifiedCaller>() {
             Some(verified) => Ok(verified.0.clone()),
-            None => service::user_from_headers(&s.db, &parts.headers).await,
+            None => service::user_from_headers(&s.db, &parts.headers, s.secure_cookies).await,
         }
     }
 
@@ -77,7 +77,7 @@ pub async fn sign_in(email: String, password: String) -> Result<User, AppError> 
     use super::service;
     let s = crate::services::services()?;
     let user = service::authenticate(&s, crate::services::client_ip(), &email, &password).await?;
-    let previous = service::session_id_from(&ssr::request_headers()?);
+    let previous = service::session_id_from(&ssr::request_headers()?, s.secure_cookies);
     let id = service::start_session(&s.db, user.id, previous.as_deref()).await?;
     ssr::set_cookie(service::session_cookie(&id, s.secure_cookies));
     Ok(user)
@@ -89,7 +89,7 @@ pub async fn register(email: String, password: String, name: String) -> Result<U
     let s = crate::services::services()?;
     let registration = RegistrationInput { email, password, name }.validate()?;
     let user = service::register(&s, crate::services::client_ip(), registration).await?;
-    let previous = service::session_id_from(&ssr::request_headers()?);
+    let previous = service::session_id_from(&ssr::request_headers()?, s.secure_cookies);
     let id = service::start_session(&s.db, user.id, previous.as_deref()).await?;
     ssr::set_cookie(service::session_cookie(&id, s.secure_cookies));
     Ok(user)
@@ -99,7 +99,7 @@ pub async fn register(email: String, password: String, name: String) -> Result<U
 pub async fn sign_out() -> Result<(), AppError> {
     use super::service;
     let s = crate::services::services()?;
-    if let Some(id) = service::session_id_from(&ssr::request_headers()?) {
+    if let Some(id) = service::session_id_from(&ssr::request_headers()?, s.secure_cookies) {
         service::end_session(&s, &id).await?;
     }
     ssr::set_cookie(service::clear_session_cookie(s.secure_cookies));
@@ -112,10 +112,58 @@ pub async fn list_tokens() -> Result<Vec<ApiToken>, AppError> {
     Ok(super::store::list_tokens(&s.db, user.id).await?)
 }
 
+/// `expires_in_days`: blank for a token that lives until revoked, else a number of days.
 #[server(prefix = "/rpc", endpoint = "create_token")]
-pub async fn create_token(label: String) -> Result<NewApiToken, AppError> {
+pub async fn create_token(label: String, expires_in_days: String) -> Result<NewApiToken, AppError> {
     let (s, user) = ssr::signed_in().await?;
-    super::service::create_token(&s.db, &user, &label).await
+    let days = match expires_in_days.trim() {
+        "" => None,
+        raw => Some(raw.parse::<i64>().map_err(|_| AppError::invalid_field("expires_in_days", "Choose a lifetime."))?),
+    };
+    super::service::create_token(&s.db, &user, &label, days).await
+}
+
+/// Changes the password after checking the current one; this browser stays signed in, every other one is
+/// signed out.
+#[server(prefix = "/rpc", endpoint = "change_password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    let (s, user) = ssr::signed_in().await?;
+    let keep = super::service::session_id_from(&ssr::request_headers()?, s.secure_cookies);
+    super::recovery::change_password(&s, &user, &current_password, new_password, keep.as_deref()).await
+}
+
+/// Signs out every browser of this account, this one too.
+#[server(prefix = "/rpc", endpoint = "sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<u64, AppError> {
+    let (s, user) = ssr::signed_in().await?;
+    let ended = super::recovery::sign_out_everywhere(&s, &user).await?;
+    ssr::set_cookie(super::service::clear_session_cookie(s.secure_cookies));
+    Ok(ended)
+}
+
+/// Mails a reset link when the address has an account; the answer never says whether it has.
+#[server(prefix = "/rpc", endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<String, AppError> {
+    let s = crate::services::services()?;
+    Ok(super::recovery::request_reset(&s, crate::services::client_ip(), &email).await?.to_string())
+}
+
+/// Whether a reset link can still be used.
+#[server(prefix = "/rpc", endpoint = "reset_link_usable")]
+pub async fn reset_link_usable(token: String) -> Result<bool, AppError> {
+    let s = crate::services::services()?;
+    super::recovery::reset_link_usable(&s, &token).await
+}
+
+/// Sets the new password with a reset link, then signs this browser in (every other session ended).
+#[server(prefix = "/rpc", endpoint = "reset_password")]
+pub async fn reset_password(token: String, new_password: String) -> Result<User, AppError> {
+    use super::service;
+    let s = crate::services::services()?;
+    let user = super::recovery::complete_reset(&s, crate::services::client_ip(), &token, new_password).await?;
+    let id = service::start_session(&s.db, user.id, None).await?;
+    ssr::set_cookie(service::session_cookie(&id, s.secure_cookies));
+    Ok(user)
 }
 
 #[server(prefix = "/rpc", endpoint = "revoke_token")]

@@ -18,6 +18,17 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 
 pub const SESSION_COOKIE: &str = "supportal_session";
+/// The name over HTTPS: the `__Host-` prefix makes the browser refuse the cookie unless it is `Secure`, for
+/// `Path=/` and set by this host itself, so a sibling subdomain cannot plant a session.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-supportal_session";
+
+fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 pub const SESSION_DAYS: i64 = 14;
 const TOKEN_PREFIX: &str = "sp_";
 
@@ -55,7 +66,7 @@ pub async fn verify_password(password: String, hash: String) -> bool {
 }
 
 /// A hash to verify against when the email is unknown, so both cases take as long.
-async fn dummy_hash() -> &'static str {
+pub(super) async fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     if let Some(h) = DUMMY.get() {
         return h;
@@ -68,7 +79,7 @@ pub fn sha256_hex(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(super) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buf);
     hex::encode(buf)
@@ -164,25 +175,31 @@ pub async fn auth_changed(tx: &mut Transaction<'static, Any>, user_id: i64) -> R
 
 pub fn session_cookie(session_id: &str, secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        "{}={session_id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        cookie_name(secure),
         SESSION_DAYS * 86_400,
         if secure { "; Secure" } else { "" }
     )
 }
 
 pub fn clear_session_cookie(secure: bool) -> String {
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", if secure { "; Secure" } else { "" })
+    format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        cookie_name(secure),
+        if secure { "; Secure" } else { "" }
+    )
 }
 
-/// The session id from a Cookie header, if any.
-pub fn session_id_from(headers: &HeaderMap) -> Option<String> {
+/// The session id from a Cookie header, if any. Over HTTPS only the `__Host-` cookie counts.
+pub fn session_id_from(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let wanted = cookie_name(secure);
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .find(|(name, value)| *name == wanted && !value.is_empty())
         .map(|(_, value)| value.to_string())
 }
 
@@ -199,24 +216,27 @@ pub fn bearer_from(headers: &HeaderMap) -> Option<&str> {
 #[derive(Clone, Debug)]
 pub struct RequestUser(pub AppResult<Option<User>>);
 
-pub async fn user_from_headers(db: &Db, headers: &HeaderMap) -> AppResult<Option<User>> {
+pub async fn user_from_headers(db: &Db, headers: &HeaderMap, secure: bool) -> AppResult<Option<User>> {
     if let Some(token) = bearer_from(headers) {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
             return Ok(None);
         }
         return Ok(store::token_user(db, &sha256_hex(token)).await?);
     }
-    match session_id_from(headers) {
+    match session_id_from(headers, secure) {
         Some(id) if id.len() <= 128 => Ok(store::session_user(db, &sha256_hex(&id)).await?),
         _ => Ok(None),
     }
 }
 
-pub async fn create_token(db: &Db, user: &User, label: &str) -> AppResult<NewApiToken> {
+/// A new API token; `expires_in_days` bounds its life (`None`: until revoked).
+pub async fn create_token(db: &Db, user: &User, label: &str, expires_in_days: Option<i64>) -> AppResult<NewApiToken> {
     let label = check_token_label(label).map_err(|m| AppError::invalid_field("label", m))?;
+    let days = super::check_token_lifetime(expires_in_days).map_err(|m| AppError::invalid_field("expires_in_days", m))?;
     let token = format!("{TOKEN_PREFIX}{}", random_hex(32));
     let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
-    let info = store::insert_token(db, user.id, &label, &sha256_hex(&token), &prefix).await?;
+    let expires_at = days.map(|d| now() + d * 86_400);
+    let info = store::insert_token(db, user.id, &label, &sha256_hex(&token), &prefix, expires_at).await?;
     Ok(NewApiToken { token, info })
 }
 
@@ -302,9 +322,21 @@ mod tests {
     #[test]
     fn reads_the_session_cookie_among_others() {
         let h = headers(&[("cookie", "theme=dark; supportal_session=abc123; x=y")]);
-        assert_eq!(session_id_from(&h).as_deref(), Some("abc123"));
-        assert_eq!(session_id_from(&headers(&[("cookie", "supportal_session=")])), None);
-        assert_eq!(session_id_from(&headers(&[])), None);
+        assert_eq!(session_id_from(&h, false).as_deref(), Some("abc123"));
+        assert_eq!(session_id_from(&headers(&[("cookie", "supportal_session=")]), false), None);
+        assert_eq!(session_id_from(&headers(&[]), false), None);
+    }
+
+    #[test]
+    fn over_https_only_the_host_prefixed_cookie_counts() {
+        let planted = headers(&[("cookie", "supportal_session=planted")]);
+        assert_eq!(session_id_from(&planted, true), None, "a cookie a sibling subdomain could set is ignored");
+        let both = headers(&[("cookie", "supportal_session=planted; __Host-supportal_session=real")]);
+        assert_eq!(session_id_from(&both, true).as_deref(), Some("real"));
+        assert_eq!(session_id_from(&both, false).as_deref(), Some("planted"));
+        let c = session_cookie("id", true);
+        assert!(c.starts_with("__Host-supportal_session=id; Path=/;") && c.ends_with("; Secure") && !c.contains("Domain"));
+        assert!(clear_session_cookie(true).starts_with("__Host-supportal_session=;"));
     }
 
     #[test]

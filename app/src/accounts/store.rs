@@ -132,14 +132,100 @@ where
     .transpose()
 }
 
-pub async fn update_password_hash(db: &Db, id: i64, hash: &str) -> Result<(), sqlx::Error> {
+pub async fn update_password_hash<'e, E>(executor: E, id: i64, hash: &str) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
     sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash)
         .bind(now())
         .bind(id)
-        .execute(&db.pool)
+        .execute(executor)
         .await?;
     Ok(())
+}
+
+pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("password_hash"))
+        .transpose()
+}
+
+pub async fn user_by_email(db: &Db, email: &str) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| user_from_row(&r))
+        .transpose()
+}
+
+// ---- password resets ------------------------------------------------------
+
+pub async fn insert_password_reset<'e, E>(
+    executor: E,
+    token_hash: &str,
+    user_id: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    sqlx::query("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now())
+        .bind(expires_at)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Uses a reset link: marks it used and returns whose it is, or `None` when it is unknown, used or expired.
+/// One statement, so two tabs racing with the same link cannot both win.
+pub async fn take_password_reset<'e, E>(executor: E, token_hash: &str) -> Result<Option<i64>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let at = now();
+    sqlx::query(
+        "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1          RETURNING user_id",
+    )
+    .bind(at)
+    .bind(token_hash)
+    .fetch_optional(executor)
+    .await?
+    .map(|r| r.try_get("user_id"))
+    .transpose()
+}
+
+/// Whose a reset link is, while it can still be used.
+pub async fn password_reset_owner(db: &Db, token_hash: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
+        .bind(token_hash)
+        .bind(now())
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("user_id"))
+        .transpose()
+}
+
+/// Ends every outstanding reset link of a user (after the password changed).
+pub async fn delete_password_resets<'e, E>(executor: E, user_id: i64) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    sqlx::query("DELETE FROM password_resets WHERE user_id = $1").bind(user_id).execute(executor).await?;
+    Ok(())
+}
+
+pub async fn delete_expired_password_resets(db: &Db) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM password_resets WHERE expires_at <= $1").bind(now()).execute(&db.pool).await?;
+    Ok(done.rows_affected())
 }
 
 // ---- sessions -------------------------------------------------------------
@@ -182,6 +268,19 @@ where
         .transpose()
 }
 
+/// Ends every session of a user except `keep` (the one making the change, if any); returns how many ended.
+pub async fn delete_sessions_except<'e, E>(executor: E, user_id: i64, keep: Option<&str>) -> Result<u64, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user_id)
+        .bind(keep.unwrap_or(""))
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn delete_expired_sessions(db: &Db) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(&db.pool).await?;
     Ok(done.rows_affected())
@@ -196,6 +295,7 @@ fn token_from_row(row: &AnyRow) -> Result<ApiToken, sqlx::Error> {
         prefix: row.try_get("prefix")?,
         created_at: rfc3339(row.try_get("created_at")?),
         last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(rfc3339),
+        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(rfc3339),
     })
 }
 
@@ -205,16 +305,18 @@ pub async fn insert_token(
     label: &str,
     token_hash: &str,
     prefix: &str,
+    expires_at: Option<i64>,
 ) -> Result<ApiToken, sqlx::Error> {
     let row = sqlx::query(
-        "INSERT INTO api_tokens (user_id, label, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) \
-         RETURNING id, label, prefix, created_at, last_used_at",
+        "INSERT INTO api_tokens (user_id, label, token_hash, prefix, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, label, prefix, created_at, last_used_at, expires_at",
     )
     .bind(user_id)
     .bind(label)
     .bind(token_hash)
     .bind(prefix)
     .bind(now())
+    .bind(expires_at)
     .fetch_one(&db.pool)
     .await?;
     token_from_row(&row)
@@ -222,10 +324,11 @@ pub async fn insert_token(
 
 pub async fn list_tokens(db: &Db, user_id: i64) -> Result<Vec<ApiToken>, sqlx::Error> {
     sqlx::query(
-        "SELECT id, label, prefix, created_at, last_used_at FROM api_tokens \
-         WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
+        "SELECT id, label, prefix, created_at, last_used_at, expires_at FROM api_tokens \
+         WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC",
     )
     .bind(user_id)
+    .bind(now())
     .fetch_all(&db.pool)
     .await?
     .iter()
@@ -252,9 +355,10 @@ pub async fn token_user(db: &Db, token_hash: &str) -> Result<Option<User>, sqlx:
     let cols = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
     let row = sqlx::query(&format!(
         "SELECT {cols}, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
     ))
     .bind(token_hash)
+    .bind(now())
     .fetch_optional(&db.pool)
     .await?;
     let Some(row) = row else { return Ok(None) };

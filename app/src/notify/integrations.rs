@@ -334,11 +334,14 @@ pub struct EmailMessage {
     /// The iCalendar file (`invite.ics`) to attach.
     #[serde(default)]
     pub ics: Option<String>,
+    /// A subject of its own (account mail); otherwise the text, clipped.
+    #[serde(default)]
+    pub subject: Option<String>,
 }
 
 /// Subject, plain text and HTML of an email. The HTML carries the same words, escaped.
 pub fn compose_email(message: &EmailMessage, base_url: &str) -> (String, String, String) {
-    let subject = format!("[Supportal] {}", clip(&message.text, 120));
+    let subject = format!("[Supportal] {}", clip(message.subject.as_deref().unwrap_or(&message.text), 120));
     let link = absolute(base_url, message.path.as_deref());
     let preferences = absolute(base_url, Some("/notifications")).unwrap_or_default();
     let mut text = format!("Hello {},\n\n{}\n", message.name, message.text);
@@ -538,6 +541,7 @@ mod tests {
             path: Some("/tickets/3".into()),
             invite: Some(4),
             ics: Some("BEGIN:VCALENDAR".into()),
+            subject: None,
         };
         let (subject, text, html) = compose_email(&message, "https://help.example.com");
         assert_eq!(subject, "[Supportal] #3 <script>x</script>: an agent replied");

@@ -348,6 +348,7 @@ pub async fn test_email(config: &OutboxConfig, to: &str, name: &str) -> AppResul
         path: Some("/notifications".into()),
         invite: None,
         ics: None,
+        subject: None,
     };
     let id = format!("<test.{}@{}>", now(), smtp.from.email.domain());
     let email = outbox::build_email(&smtp.from, &message, &config.base_url, &id).map_err(|_| AppError::internal())?;

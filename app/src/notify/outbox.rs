@@ -206,10 +206,23 @@ pub async fn email_notification(
         path: super::href(new.link.as_deref(), new.ticket_id),
         invite: new.invite,
         ics: None,
+        subject: None,
     };
     let payload = serde_json::to_string(&message).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let key = format!("email:notification:{notification_id}");
     insert(tx, "email", (None, Some(user_id)), &key, new.kind, &payload, now()).await
+}
+
+/// Queues an email that does not depend on preferences (account security mail: reset links, "your password
+/// changed"); `dedupe_key` makes a retried request queue it once.
+pub async fn queue_email(
+    tx: &mut Transaction<'static, Any>,
+    user_id: i64,
+    message: &EmailMessage,
+    dedupe_key: &str,
+) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_string(message).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    insert(tx, "email", (None, Some(user_id)), dedupe_key, &message.kind, &payload, now()).await
 }
 
 /// A user's choices; no row means every kind.

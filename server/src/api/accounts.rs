@@ -2,7 +2,7 @@
 
 use super::{idempotency, page_of, ApiJson, ApiQuery, CurrentUser, Manager, Page};
 use crate::AppState;
-use app::accounts::{service, store, ProfilePatch, RegistrationInput, Role};
+use app::accounts::{recovery, service, store, ProfilePatch, RegistrationInput, Role};
 use app::error::AppError;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,11 @@ pub fn router() -> Router<AppState> {
         .route("/auth/tokens", post(create_token).get(list_tokens))
         .route("/auth/tokens/{id}", delete(revoke_token))
         .route("/auth/session", post(sign_in).delete(sign_out))
+        .route("/auth/sessions", delete(sign_out_everywhere))
+        .route("/auth/password-resets", post(request_password_reset))
+        .route("/auth/password-resets/confirm", post(confirm_password_reset))
         .route("/me", get(me))
+        .route("/me/password", post(change_password))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", patch(update_user).get(get_user))
 }
@@ -63,6 +67,9 @@ struct TokenRequest {
     email: String,
     password: String,
     label: String,
+    /// Optional lifetime (1–365 days); without it the token lives until revoked.
+    #[serde(default)]
+    expires_in_days: Option<i64>,
 }
 
 async fn create_token(
@@ -78,7 +85,7 @@ async fn create_token(
     idempotency::once_with_secret(&state.services.db, &headers, &scope, body.to_string().as_bytes(), || async move {
         let request: TokenRequest = typed(body)?;
         let user = service::authenticate(&services, ip, &request.email, &request.password).await?;
-        let new = service::create_token(&services.db, &user, &request.label).await?;
+        let new = service::create_token(&services.db, &user, &request.label, request.expires_in_days).await?;
         created(json!({ "token": new.token, "token_info": new.info, "user": user }))
     })
     .await
@@ -115,7 +122,7 @@ async fn sign_in(
 ) -> Result<Response, AppError> {
     let services = &state.services;
     let user = service::authenticate(services, ip, &request.email, &request.password).await?;
-    let previous = service::session_id_from(&headers);
+    let previous = service::session_id_from(&headers, services.secure_cookies);
     let id = service::start_session(&services.db, user.id, previous.as_deref()).await?;
     let cookie = HeaderValue::from_str(&service::session_cookie(&id, services.secure_cookies))
         .map_err(|_| AppError::internal())?;
@@ -124,12 +131,79 @@ async fn sign_in(
 
 async fn sign_out(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
     let services = &state.services;
-    if let Some(id) = service::session_id_from(req.headers()) {
+    if let Some(id) = service::session_id_from(req.headers(), services.secure_cookies) {
         service::end_session(services, &id).await?;
     }
     let cookie = HeaderValue::from_str(&service::clear_session_cookie(services.secure_cookies))
         .map_err(|_| AppError::internal())?;
     Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the caller's password (the current one is asked again). Every other session ends; the caller's
+/// own session cookie, if any, stays.
+async fn change_password(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<PasswordChange>,
+) -> Result<StatusCode, AppError> {
+    let services = &state.services;
+    let keep = match service::bearer_from(&headers) {
+        Some(_) => None,
+        None => service::session_id_from(&headers, services.secure_cookies),
+    };
+    recovery::change_password(services, &user, &request.current_password, request.new_password, keep.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the caller, this one included; API tokens stay.
+async fn sign_out_everywhere(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+    let services = &state.services;
+    let ended = recovery::sign_out_everywhere(services, &user).await?;
+    let cookie = HeaderValue::from_str(&service::clear_session_cookie(services.secure_cookies))
+        .map_err(|_| AppError::internal())?;
+    Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "sessions_ended": ended }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetRequest {
+    email: String,
+}
+
+/// Mails a reset link if the address has an account; the answer is the same either way.
+async fn request_password_reset(
+    State(state): State<AppState>,
+    ClientAddr(ip): ClientAddr,
+    ApiJson(request): ApiJson<ResetRequest>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let message = recovery::request_reset(&state.services, ip, &request.email).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "message": message }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetConfirm {
+    token: String,
+    new_password: String,
+}
+
+/// Sets a new password with the token from a reset link; every session of the account ends.
+async fn confirm_password_reset(
+    State(state): State<AppState>,
+    ClientAddr(ip): ClientAddr,
+    ApiJson(request): ApiJson<ResetConfirm>,
+) -> Result<Json<app::accounts::User>, AppError> {
+    let user = recovery::complete_reset(&state.services, ip, &request.token, request.new_password).await?;
+    Ok(Json(user))
 }
 
 async fn me(CurrentUser(user): CurrentUser) -> Json<app::accounts::User> {

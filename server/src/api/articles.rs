@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
 
 /// The caller, if signed in (bearer token or session cookie); anonymous is fine here.
 async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, AppError> {
-    accounts::user_from_headers(&state.services.db, headers).await
+    accounts::user_from_headers(&state.services.db, headers, state.services.secure_cookies).await
 }
 
 fn staff_only(user: &User) -> Result<(), AppError> {

@@ -87,6 +87,8 @@ struct Cursor {
     user: User,
     /// The request's credential headers, to check again.
     credentials: HeaderMap,
+    /// Which session cookie counts (see `service::session_id_from`).
+    secure: bool,
     checked_at: tokio::time::Instant,
     _slot: StreamSlot,
     /// Tell the client first that what it missed is more than a resume replays.
@@ -110,7 +112,7 @@ impl Cursor {
     /// Whether the credential still stands for the same user with the same rights.
     async fn still_allowed(&mut self) -> bool {
         self.checked_at = tokio::time::Instant::now();
-        match service::user_from_headers(&self.db, &self.credentials).await {
+        match service::user_from_headers(&self.db, &self.credentials, self.secure).await {
             Ok(Some(now)) => now.id == self.user.id && now.role == self.user.role,
             Ok(None) => false,
             // A database hiccup is not a reason to trust a stream: end it; the browser reconnects.
@@ -233,6 +235,7 @@ async fn stream(
         db,
         user,
         credentials,
+        secure: state.services.secure_cookies,
         checked_at: tokio::time::Instant::now(),
         _slot: slot,
         reset,

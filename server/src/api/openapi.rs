@@ -194,9 +194,9 @@ fn feature_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value)
             "responses": { "200": ok("The request kept", feature_ref()), "403": r("Forbidden"), "404": r("NotFound"), "409": r("Conflict"), "422": r("Invalid") }
         } },
         "/tickets/{id}/feature": { "post": {
-            "summary": "Agents: turn a P4 or feature-request ticket into a feature request; the requester's vote is added", "security": secured(), "parameters": [id],
-            "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": {
-                "title": { "type": "string" }, "body": { "type": "string" } } } } } },
+            "summary": "Agents: post a public feature request for a P4 or feature-request ticket, under the agent's name, with a public title and description written for it (the ticket's own text stays private); the requester's vote is added", "security": secured(), "parameters": [id],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["title", "body"], "properties": {
+                "title": { "type": "string", "maxLength": 120 }, "body": { "type": "string", "maxLength": 10000 } } } } } },
             "responses": { "201": ok("The new request", feature_ref()), "403": r("Forbidden"), "404": r("NotFound"),
                 "409": r("Conflict"), "422": r("Invalid") }
         } }
@@ -575,7 +575,8 @@ pub fn document() -> Value {
                     "properties": {
                         "id": { "type": "integer" }, "label": { "type": "string" }, "prefix": { "type": "string" },
                         "created_at": { "type": "string", "format": "date-time" },
-                        "last_used_at": { "type": "string", "format": "date-time", "nullable": true }
+                        "last_used_at": { "type": "string", "format": "date-time", "nullable": true },
+                        "expires_at": { "type": "string", "format": "date-time", "nullable": true }
                     }
                 },
                 "SlaClock": {
@@ -716,7 +717,8 @@ pub fn document() -> Value {
                     "summary": "Exchange email and password for a personal API token",
                     "parameters": [idempotency],
                     "requestBody": json_body(json!({ "type": "object", "required": ["email", "password", "label"], "properties": {
-                        "email": { "type": "string" }, "password": { "type": "string" }, "label": { "type": "string", "maxLength": 60 } } })),
+                        "email": { "type": "string" }, "password": { "type": "string" }, "label": { "type": "string", "maxLength": 60 },
+                        "expires_in_days": { "type": "integer", "minimum": 1, "maximum": 365, "description": "Optional lifetime; without it the token lives until revoked" } } })),
                     "responses": { "201": ok("The token (shown once) and its user", json!({ "type": "object", "properties": {
                         "token": { "type": "string" }, "token_info": { "$ref": "#/components/schemas/ApiToken" }, "user": user_ref() } })),
                         "401": { "$ref": "#/components/responses/Unauthorized" }, "429": { "$ref": "#/components/responses/RateLimited" } }
@@ -739,6 +741,30 @@ pub fn document() -> Value {
                 },
                 "delete": { "summary": "Sign out", "responses": { "204": { "description": "Signed out" } } }
             },
+            "/auth/sessions": { "delete": {
+                "summary": "Sign out everywhere: every session of the caller ends, this one too (API tokens stay)", "security": [{ "bearer": [] }, { "session": [] }],
+                "responses": { "200": ok("How many sessions ended", json!({ "type": "object", "properties": { "sessions_ended": { "type": "integer" } } })),
+                    "401": { "$ref": "#/components/responses/Unauthorized" } }
+            } },
+            "/auth/password-resets": { "post": {
+                "summary": "Ask for a password-reset link by email (single use, 30 minutes). The answer is the same whether or not the address has an account",
+                "requestBody": json_body(json!({ "type": "object", "required": ["email"], "properties": { "email": { "type": "string" } } })),
+                "responses": { "202": ok("Asked", json!({ "type": "object", "properties": { "message": { "type": "string" } } })),
+                    "422": { "$ref": "#/components/responses/Invalid" }, "429": { "$ref": "#/components/responses/RateLimited" } }
+            } },
+            "/auth/password-resets/confirm": { "post": {
+                "summary": "Set a new password with the token from a reset link; every session of the account ends",
+                "requestBody": json_body(json!({ "type": "object", "required": ["token", "new_password"], "properties": {
+                    "token": { "type": "string" }, "new_password": { "type": "string", "minLength": 10, "maxLength": 128 } } })),
+                "responses": { "200": ok("The account", user_ref()), "422": { "$ref": "#/components/responses/Invalid" }, "429": { "$ref": "#/components/responses/RateLimited" } }
+            } },
+            "/me/password": { "post": {
+                "summary": "Change your password (the current one is asked again); your other sessions end, this one stays", "security": [{ "bearer": [] }, { "session": [] }],
+                "requestBody": json_body(json!({ "type": "object", "required": ["current_password", "new_password"], "properties": {
+                    "current_password": { "type": "string" }, "new_password": { "type": "string", "minLength": 10, "maxLength": 128 } } })),
+                "responses": { "204": { "description": "Changed" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+                    "422": { "$ref": "#/components/responses/Invalid" }, "429": { "$ref": "#/components/responses/RateLimited" } }
+            } },
             "/me": { "get": {
                 "summary": "The signed-in user", "security": [{ "bearer": [] }, { "session": [] }],
                 "responses": { "200": ok("You", user_ref()), "401": { "$ref": "#/components/responses/Unauthorized" } }
