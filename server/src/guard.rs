@@ -65,8 +65,13 @@ pub async fn rate_limit_writes(State(state): State<AppState>, mut req: Request, 
     if is_safe(req.method()) {
         return next.run(req).await;
     }
-    let user = match app::accounts::service::user_from_headers(&state.services.db, req.headers(), state.services.secure_cookies)
-        .await {
+    let user = match app::accounts::service::user_from_headers(
+        &state.services.db,
+        req.headers(),
+        state.services.secure_cookies,
+    )
+    .await
+    {
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };

@@ -95,7 +95,14 @@ async fn load_request_user(State(state): State<AppState>, mut req: Request, next
         // A write was already verified by the write limiter: the same answer, without a second lookup.
         let user = match req.extensions().get::<app::services::VerifiedCaller>() {
             Some(verified) => Ok(verified.0.clone()),
-            None => app::accounts::service::user_from_headers(&state.services.db, req.headers(), state.services.secure_cookies).await,
+            None => {
+                app::accounts::service::user_from_headers(
+                    &state.services.db,
+                    req.headers(),
+                    state.services.secure_cookies,
+                )
+                .await
+            }
         };
         req.extensions_mut().insert(app::accounts::service::RequestUser(user));
     }

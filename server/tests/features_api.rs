@@ -524,13 +524,15 @@ async fn a_ticket_becomes_a_feature_request(app: TestApp) {
     let ticket = open("P4", "feature_request").await;
     let bug = open("P2", "bug").await;
     let path = format!("/api/v1/tickets/{ticket}/feature");
-    let public = json!({ "title": "Keyboard navigation in the ticket list", "body": "Move through tickets with keys." });
+    let public =
+        json!({ "title": "Keyboard navigation in the ticket list", "body": "Move through tickets with keys." });
     assert_eq!(
         app.send(call(Method::POST, &path).bearer(&p.general).json(public.clone())).await.status,
         StatusCode::FORBIDDEN
     );
-    let r =
-        app.send(call(Method::POST, &format!("/api/v1/tickets/{bug}/feature")).bearer(&p.agent).json(public.clone())).await;
+    let r = app
+        .send(call(Method::POST, &format!("/api/v1/tickets/{bug}/feature")).bearer(&p.agent).json(public.clone()))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.json()["error"]["fields"]["ticket"].is_string());
     assert_eq!(
@@ -546,7 +548,11 @@ async fn a_ticket_becomes_a_feature_request(app: TestApp) {
     let r = app.send(call(Method::POST, &path).bearer(&p.agent).json(json!({ "title": " ", "body": " " }))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.json()["error"]["fields"]["title"].is_string() && r.json()["error"]["fields"]["body"].is_string());
-    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM features WHERE ticket_id IS NOT NULL").await, 0, "nothing half-written");
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM features WHERE ticket_id IS NOT NULL").await,
+        0,
+        "nothing half-written"
+    );
 
     let r = app.send(call(Method::POST, &path).bearer(&p.agent).json(public.clone())).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -554,7 +560,12 @@ async fn a_ticket_becomes_a_feature_request(app: TestApp) {
     let id = id_of(&f);
     assert_eq!(
         (f["title"].as_str(), f["body"].as_str(), f["ticket_id"].as_i64(), f["votes"].as_i64()),
-        (Some("Keyboard navigation in the ticket list"), Some("Move through tickets with keys."), Some(ticket), Some(1))
+        (
+            Some("Keyboard navigation in the ticket list"),
+            Some("Move through tickets with keys."),
+            Some(ticket),
+            Some(1)
+        )
     );
     let agent_id = app.send(call(Method::GET, "/api/v1/me").bearer(&p.agent)).await.json()["id"].as_i64();
     assert_eq!(f["author_id"].as_i64(), agent_id, "posted under the agent's name, not the customer's");
@@ -567,12 +578,13 @@ async fn a_ticket_becomes_a_feature_request(app: TestApp) {
     // nothing public names the ticket: the history and the public event
     let history = app.send(call(Method::GET, &format!("/api/v1/features/{id}")).bearer(&p.platinum)).await.text;
     assert!(!history.contains(&format!("#{ticket}")) && !history.contains("j/k"), "{history}");
-    let (from_value, to_value): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT from_value, to_value FROM feature_history WHERE feature_id = $1 AND kind = 'from_ticket'")
-            .bind(id)
-            .fetch_one(&app.state.services.db.pool)
-            .await
-            .unwrap();
+    let (from_value, to_value): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT from_value, to_value FROM feature_history WHERE feature_id = $1 AND kind = 'from_ticket'",
+    )
+    .bind(id)
+    .fetch_one(&app.state.services.db.pool)
+    .await
+    .unwrap();
     assert_eq!((from_value, to_value.as_deref()), (None, Some("open")));
     let payload: String = sqlx::query_scalar(
         "SELECT CAST(payload AS TEXT) FROM events WHERE kind = 'feature.created' ORDER BY id DESC LIMIT 1",
@@ -581,7 +593,8 @@ async fn a_ticket_becomes_a_feature_request(app: TestApp) {
     .await
     .unwrap();
     assert!(!payload.contains("ticket"), "{payload}");
-    let again = app.send(call(Method::POST, &path).bearer(&p.agent).json(json!({ "title": "Other", "body": "b" }))).await;
+    let again =
+        app.send(call(Method::POST, &path).bearer(&p.agent).json(json!({ "title": "Other", "body": "b" }))).await;
     assert_eq!((again.status, again.error_code().as_str()), (StatusCode::CONFLICT, "already_converted"));
     let history: String =
         sqlx::query_scalar("SELECT to_value FROM ticket_history WHERE ticket_id = $1 AND kind = 'feature_request'")

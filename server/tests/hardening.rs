@@ -717,28 +717,53 @@ async fn changing_the_password_asks_for_the_current_one_and_ends_other_sessions(
     let token = app.token("cust@example.com", "a long passphrase").await;
     let change = |body: Value| call(Method::POST, "/api/v1/me/password").cookie(&here).json(body);
 
-    let r = app.send(change(json!({ "current_password": "wrong guess!!", "new_password": "a brand new phrase" }))).await;
+    let r =
+        app.send(change(json!({ "current_password": "wrong guess!!", "new_password": "a brand new phrase" }))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.json()["error"]["fields"]["current_password"].is_string(), "{}", r.text);
     let r = app.send(change(json!({ "current_password": "a long passphrase", "new_password": "short" }))).await;
     assert!(r.json()["error"]["fields"]["new_password"].is_string(), "{}", r.text);
     let r = app.send(change(json!({ "current_password": "a long passphrase" }))).await;
     assert!(r.json()["error"]["fields"]["new_password"].is_string(), "a missing field is named: {}", r.text);
-    let r = app.send(change(json!({ "current_password": "a long passphrase", "new_password": "a long passphrase" }))).await;
+    let r =
+        app.send(change(json!({ "current_password": "a long passphrase", "new_password": "a long passphrase" }))).await;
     assert!(r.json()["error"]["fields"]["new_password"].is_string(), "the same password again: {}", r.text);
-    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(&elsewhere)).await, StatusCode::OK, "nothing changed yet");
-    assert_eq!(status_of(&app, call(Method::POST, "/api/v1/me/password").json(json!({ "current_password": "a long passphrase", "new_password": "a brand new phrase" }))).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        status_of(&app, call(Method::GET, "/api/v1/me").cookie(&elsewhere)).await,
+        StatusCode::OK,
+        "nothing changed yet"
+    );
+    assert_eq!(
+        status_of(
+            &app,
+            call(Method::POST, "/api/v1/me/password")
+                .json(json!({ "current_password": "a long passphrase", "new_password": "a brand new phrase" }))
+        )
+        .await,
+        StatusCode::UNAUTHORIZED
+    );
 
-    let r = app.send(change(json!({ "current_password": "a long passphrase", "new_password": "a brand new phrase" }))).await;
+    let r = app
+        .send(change(json!({ "current_password": "a long passphrase", "new_password": "a brand new phrase" })))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(&here)).await, StatusCode::OK, "this browser stays");
+    assert_eq!(
+        status_of(&app, call(Method::GET, "/api/v1/me").cookie(&here)).await,
+        StatusCode::OK,
+        "this browser stays"
+    );
     assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(&elsewhere)).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").bearer(&token)).await, StatusCode::OK, "API tokens stay");
+    assert_eq!(
+        status_of(&app, call(Method::GET, "/api/v1/me").bearer(&token)).await,
+        StatusCode::OK,
+        "API tokens stay"
+    );
     let old = json!({ "email": "cust@example.com", "password": "a long passphrase" });
     assert_eq!(status_of(&app, call(Method::POST, "/api/v1/auth/session").json(old)).await, StatusCode::UNAUTHORIZED);
     app.sign_in("cust@example.com", "a brand new phrase").await;
     assert_eq!(
-        scalar(&app, "SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND event = 'account.password_changed'").await,
+        scalar(&app, "SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND event = 'account.password_changed'")
+            .await,
         1,
         "the owner is told by email"
     );
@@ -826,7 +851,11 @@ async fn a_forgotten_password_is_reset_by_email_once(app: TestApp) {
     let r = app.send(confirm(&token, "a brand new phrase")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["email"], "cust@example.com");
-    assert_eq!(status_of(&app, call(Method::GET, "/api/v1/me").cookie(&session)).await, StatusCode::UNAUTHORIZED, "everyone is signed out");
+    assert_eq!(
+        status_of(&app, call(Method::GET, "/api/v1/me").cookie(&session)).await,
+        StatusCode::UNAUTHORIZED,
+        "everyone is signed out"
+    );
     app.sign_in("cust@example.com", "a brand new phrase").await;
     let r = app.send(confirm(&token, "yet another phrase")).await;
     assert!(r.json()["error"]["fields"]["token"].is_string(), "single use: {}", r.text);
@@ -855,13 +884,12 @@ async fn a_forgotten_password_is_reset_by_email_once(app: TestApp) {
     let to_user = sink.mails().iter().filter(|m| reset_token_in(&m.data).is_some()).count();
     assert_eq!(to_user, 5, "the account's budget is 5 links an hour");
     // and one address cannot ask without end
-    let statuses: Vec<StatusCode> = futures::future::join_all(
-        (0..6).map(|i| app.send(ask(&format!("someone{i}@example.com"), [10, 0, 2, 1]))),
-    )
-    .await
-    .into_iter()
-    .map(|r| r.status)
-    .collect();
+    let statuses: Vec<StatusCode> =
+        futures::future::join_all((0..6).map(|i| app.send(ask(&format!("someone{i}@example.com"), [10, 0, 2, 1]))))
+            .await
+            .into_iter()
+            .map(|r| r.status)
+            .collect();
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
 }
 
@@ -901,18 +929,28 @@ async fn https_portals_send_hsts_and_host_prefixed_cookies(app: TestApp) {
     app.create_user("cust@example.com", Profile::customer(Tier::General)).await;
     let plain = app.send(call(Method::GET, "/healthz")).await;
     assert!(plain.header("strict-transport-security").is_none(), "not over plain HTTP");
-    let secure = instance(&app, |mut s| {
-        s.secure_cookies = true;
-        s
-    }, |a| a)
+    let secure = instance(
+        &app,
+        |mut s| {
+            s.secure_cookies = true;
+            s
+        },
+        |a| a,
+    )
     .await;
     let r = secure
-        .send(call(Method::POST, "/api/v1/auth/session").json(json!({ "email": "cust@example.com", "password": "a long passphrase" })))
+        .send(
+            call(Method::POST, "/api/v1/auth/session")
+                .json(json!({ "email": "cust@example.com", "password": "a long passphrase" })),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000; includeSubDomains"));
     let cookie = r.header("set-cookie").expect("cookie").to_string();
-    assert!(cookie.starts_with("__Host-supportal_session=") && cookie.contains("; Path=/;") && cookie.ends_with("; Secure"), "{cookie}");
+    assert!(
+        cookie.starts_with("__Host-supportal_session=") && cookie.contains("; Path=/;") && cookie.ends_with("; Secure"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Domain"), "{cookie}");
     let id = cookie["__Host-supportal_session=".len()..].split(';').next().unwrap().to_string();
     let me = |cookie: String| call(Method::GET, "/api/v1/me").header("cookie", &cookie);

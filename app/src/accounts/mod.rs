@@ -7,9 +7,9 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use serde::{Deserialize, Serialize};
 
 pub mod pages;
-pub mod security_pages;
 #[cfg(feature = "ssr")]
 pub mod recovery;
+pub mod security_pages;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod service;

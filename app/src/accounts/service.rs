@@ -232,7 +232,8 @@ pub async fn user_from_headers(db: &Db, headers: &HeaderMap, secure: bool) -> Ap
 /// A new API token; `expires_in_days` bounds its life (`None`: until revoked).
 pub async fn create_token(db: &Db, user: &User, label: &str, expires_in_days: Option<i64>) -> AppResult<NewApiToken> {
     let label = check_token_label(label).map_err(|m| AppError::invalid_field("label", m))?;
-    let days = super::check_token_lifetime(expires_in_days).map_err(|m| AppError::invalid_field("expires_in_days", m))?;
+    let days =
+        super::check_token_lifetime(expires_in_days).map_err(|m| AppError::invalid_field("expires_in_days", m))?;
     let token = format!("{TOKEN_PREFIX}{}", random_hex(32));
     let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
     let expires_at = days.map(|d| now() + d * 86_400);
@@ -335,7 +336,9 @@ mod tests {
         assert_eq!(session_id_from(&both, true).as_deref(), Some("real"));
         assert_eq!(session_id_from(&both, false).as_deref(), Some("planted"));
         let c = session_cookie("id", true);
-        assert!(c.starts_with("__Host-supportal_session=id; Path=/;") && c.ends_with("; Secure") && !c.contains("Domain"));
+        assert!(
+            c.starts_with("__Host-supportal_session=id; Path=/;") && c.ends_with("; Secure") && !c.contains("Domain")
+        );
         assert!(clear_session_cookie(true).starts_with("__Host-supportal_session=;"));
     }
 

@@ -223,8 +223,7 @@ where
 }
 
 pub async fn delete_expired_password_resets(db: &Db) -> Result<u64, sqlx::Error> {
-    let done =
-        sqlx::query("DELETE FROM password_resets WHERE expires_at <= $1").bind(now()).execute(&db.pool).await?;
+    let done = sqlx::query("DELETE FROM password_resets WHERE expires_at <= $1").bind(now()).execute(&db.pool).await?;
     Ok(done.rows_affected())
 }
 

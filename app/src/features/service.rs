@@ -2,7 +2,9 @@
 //! transaction together with its history row, its notifications and its event.
 
 use super::{check_comment, check_note, most_similar, rank, status_notice, trending_score, vote_refusal};
-use super::{Comment, Feature, FeatureDetail, FeatureFilter, FeatureStatus, HistoryEntry, NewFeature, NewFeatureInput, RankKey};
+use super::{
+    Comment, Feature, FeatureDetail, FeatureFilter, FeatureStatus, HistoryEntry, NewFeature, NewFeatureInput, RankKey,
+};
 use super::{Roadmap, Sort, StatusChange, ROADMAP_SHIPPED_DAYS, TRENDING_WINDOW_SECS};
 use crate::accounts::{Role, User};
 use crate::db::{is_unique_violation, now, rfc3339, text_column as parse, Backend, Db};
@@ -685,8 +687,7 @@ pub async fn from_ticket(
         invite: None,
     };
     let mut recorded = notify::to_users(&mut tx, &[requester], &notice).await?;
-    recorded
-        .push(events::record(&mut tx, feature_event("feature.created", id, json!({}))).await?);
+    recorded.push(events::record(&mut tx, feature_event("feature.created", id, json!({}))).await?);
     recorded.push(
         events::record(
             &mut tx,

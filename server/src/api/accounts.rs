@@ -165,7 +165,10 @@ async fn change_password(
 }
 
 /// Ends every session of the caller, this one included; API tokens stay.
-async fn sign_out_everywhere(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
     let services = &state.services;
     let ended = recovery::sign_out_everywhere(services, &user).await?;
     let cookie = HeaderValue::from_str(&service::clear_session_cookie(services.secure_cookies))

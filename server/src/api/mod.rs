@@ -178,7 +178,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         // The write limiter already verified the credential of a write.
         let user = match parts.extensions.get::<app::services::VerifiedCaller>() {
             Some(verified) => verified.0.clone(),
-            None => service::user_from_headers(&state.services.db, &parts.headers, state.services.secure_cookies).await?,
+            None => {
+                service::user_from_headers(&state.services.db, &parts.headers, state.services.secure_cookies).await?
+            }
         };
         user.map(CurrentUser).ok_or_else(AppError::unauthorized)
     }
