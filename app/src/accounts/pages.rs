@@ -4,7 +4,7 @@
 use super::server_fns::{CreateToken, CreateUser, RevokeToken, UpdateUser};
 use super::{Level, Role, Tier, User};
 use crate::layout::{use_auth, RequireUser};
-use crate::ui::{action_error, field_error, EmptyState, Field, FormError, SubmitButton};
+use crate::ui::{action_error, described_by, field_error, EmptyState, Field, FormError, SubmitButton};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -56,19 +56,7 @@ pub(super) fn PasswordField(
 ) -> impl IntoView {
     let hint_id = format!("{name}-hint");
     let error_id = format!("{name}-error");
-    let described = {
-        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || {
-            let mut ids = Vec::new();
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if error.get().is_some() {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let described = described_by(name, hint.is_some(), error);
     view! {
         <div class="field" class:has-error=move || error.get().is_some()>
             <label for=name>{label}<span class="required" aria-hidden="true">" *"</span></label>

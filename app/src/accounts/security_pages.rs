@@ -122,14 +122,6 @@ pub fn ResetPasswordPage() -> impl IntoView {
             navigate("/account", Default::default());
         }
     });
-    let expired = move || {
-        view! {
-            <div class="callout warning" role="alert" data-testid="reset-link-expired">
-                <p>"This link has expired or was already used. Links work once, for 30 minutes."</p>
-                <p><A href="/forgot-password">"Ask for a new link"</A></p>
-            </div>
-        }
-    };
     view! {
         <Title text="Choose a new password"/>
         <section class="page narrow">
@@ -140,12 +132,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                         <ActionForm action=reset attr:class="stack" attr:novalidate=true>
                             <FormError error/>
                             <input type="hidden" name="token" value=token/>
-                            {move || field_error(error, "token").get().map(|m| view! {
-                                <div class="callout warning" role="alert" data-testid="reset-link-expired">
-                                    <p>{m}</p>
-                                    <p><A href="/forgot-password">"Ask for a new link"</A></p>
-                                </div>
-                            })}
+                            {move || field_error(error, "token").get().map(|message| view! { <ExpiredLink message/> })}
                             <PasswordField
                                 show
                                 name="new_password"
@@ -157,10 +144,23 @@ pub fn ResetPasswordPage() -> impl IntoView {
                             <SubmitButton label="Save and sign in" busy_label="Saving…" pending=reset.pending()/>
                         </ActionForm>
                     }.into_any(),
-                    Ok(false) => expired().into_any(),
+                    Ok(false) => view! {
+                        <ExpiredLink message="This link has expired or was already used. Links work once, for 30 minutes."/>
+                    }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// A reset link that can no longer be used, and the way to a new one.
+#[component]
+fn ExpiredLink(#[prop(into)] message: String) -> impl IntoView {
+    view! {
+        <div class="callout warning" role="alert" data-testid="reset-link-expired">
+            <p>{message}</p>
+            <p><A href="/forgot-password">"Ask for a new link"</A></p>
+        </div>
     }
 }

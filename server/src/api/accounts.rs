@@ -124,9 +124,7 @@ async fn sign_in(
     let user = service::authenticate(services, ip, &request.email, &request.password).await?;
     let previous = service::session_id_from(&headers, services.secure_cookies);
     let id = service::start_session(&services.db, user.id, previous.as_deref()).await?;
-    let cookie = HeaderValue::from_str(&service::session_cookie(&id, services.secure_cookies))
-        .map_err(|_| AppError::internal())?;
-    Ok(([(header::SET_COOKIE, cookie)], Json(user)).into_response())
+    Ok((set_cookie(service::session_cookie(&id, services.secure_cookies))?, Json(user)).into_response())
 }
 
 async fn sign_out(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
@@ -134,9 +132,13 @@ async fn sign_out(State(state): State<AppState>, req: Request) -> Result<Respons
     if let Some(id) = service::session_id_from(req.headers(), services.secure_cookies) {
         service::end_session(services, &id).await?;
     }
-    let cookie = HeaderValue::from_str(&service::clear_session_cookie(services.secure_cookies))
-        .map_err(|_| AppError::internal())?;
-    Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
+    Ok((set_cookie(service::clear_session_cookie(services.secure_cookies))?, StatusCode::NO_CONTENT).into_response())
+}
+
+/// A `Set-Cookie` header for a response.
+fn set_cookie(value: String) -> Result<[(header::HeaderName, HeaderValue); 1], AppError> {
+    let value = HeaderValue::from_str(&value).map_err(|_| AppError::internal())?;
+    Ok([(header::SET_COOKIE, value)])
 }
 
 #[derive(Deserialize)]
@@ -171,9 +173,8 @@ async fn sign_out_everywhere(
 ) -> Result<Response, AppError> {
     let services = &state.services;
     let ended = recovery::sign_out_everywhere(services, &user).await?;
-    let cookie = HeaderValue::from_str(&service::clear_session_cookie(services.secure_cookies))
-        .map_err(|_| AppError::internal())?;
-    Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "sessions_ended": ended }))).into_response())
+    let cleared = set_cookie(service::clear_session_cookie(services.secure_cookies))?;
+    Ok((cleared, Json(json!({ "sessions_ended": ended }))).into_response())
 }
 
 #[derive(Deserialize)]
