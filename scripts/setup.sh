@@ -51,6 +51,11 @@ if [ "$want_test" = 1 ]; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
+  if ! command -v turnserver >/dev/null; then
+    say "installing Debian's coturn (the TURN server the video-call test relays through)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing the browser-test packages (end2end/)"
     # Playwright's own browser download is skipped: the tests drive Debian's chromium.

@@ -79,6 +79,7 @@ fn nav_links(user: Option<&User>) -> Vec<NavLink> {
     match user.map(|u| u.role) {
         None => vec![
             link("/", "Home"),
+            link("/features", "Features"),
             link("/kb", "Help"),
             link("/signin", "Sign in"),
             link("/register", "Create account"),
@@ -292,6 +293,23 @@ pub fn SignInRequired() -> impl IntoView {
             <p>"You need to be signed in to see this page."</p>
             <p><A href=next attr:class="button">"Sign in"</A></p>
         </section>
+    }
+}
+
+/// Renders `children` for anyone: signed in, the user is in the context as under [`RequireUser`]; a visitor
+/// sees the public part (pages read `use_context::<User>()`).
+#[component]
+pub fn AnyVisitor(children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    let children = StoredValue::new(children);
+    move || match auth.user.get() {
+        Err(e) => view! { <p class="page error" role="alert">{e.message}</p> }.into_any(),
+        Ok(user) => {
+            if let Some(user) = user {
+                provide_context(user);
+            }
+            children.with_value(|c| c()).into_any()
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod text_enum;
 
 pub mod accounts;
 pub mod booking;
+pub mod discord;
 pub mod error;
 pub mod features;
 pub mod home;
@@ -114,6 +115,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/sla") view=settings::SlaSettingsPage/>
                     <Route path=path!("/admin/metrics") view=metrics::pages::MetricsPage/>
                     <Route path=path!("/admin/integrations") view=notify::integrations_page::IntegrationsPage/>
+                    <Route path=path!("/admin/discord") view=discord::pages::DiscordAdminPage/>
+                    <Route path=path!("/discord/link") view=discord::pages::DiscordLinkPage/>
                     <Route path=path!("/notifications") view=notify::pages::NotificationsPage/>
                     <Route path=path!("/queue") view=tickets::queue_page::QueuePage/>
                     <Route path=path!("/tickets") view=tickets::pages::TicketsPage/>
@@ -122,7 +125,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets/:id/survey") view=tickets::survey::SurveyPage/>
                     <Route path=path!("/features") view=features::pages::FeaturesPage/>
                     <Route path=path!("/features/new") view=features::pages::NewFeaturePage/>
-                    <Route path=path!("/features/:id") view=features::pages::FeaturePage/>
+                    <Route path=path!("/features/:id") view=features::pages::FeaturePage ssr=leptos_router::SsrMode::Async/>
                     <Route path=path!("/roadmap") view=features::pages::RoadmapPage/>
                     <Route path=path!("/calls") view=booking::pages::CallsPage/>
                     <Route path=path!("/calls/book") view=booking::pages::BookCallPage/>

@@ -112,7 +112,35 @@ fn open_stream(live: Live) -> Option<web_sys::EventSource> {
         // The listener lives as long as the page: the stream is closed, not the closure freed.
         on_event.forget();
     }
+    // Video-call signals carry data the call room needs (an offer, a candidate), not just "something changed".
+    let on_signal = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        if let (Some(data), Some(handler)) = (event.data().as_string(), SIGNAL_HANDLER.with(|h| h.borrow().clone())) {
+            handler(data);
+        }
+    });
+    let _ = source.add_event_listener_with_callback(SIGNAL_KIND, on_signal.as_ref().unchecked_ref());
+    on_signal.forget();
     Some(source)
+}
+
+/// The event kind of a video-call signal (see `booking::signal`).
+#[cfg(feature = "hydrate")]
+const SIGNAL_KIND: &str = "call.signal";
+
+/// Who receives `call.signal` events' data.
+#[cfg(feature = "hydrate")]
+pub type SignalHandler = std::rc::Rc<dyn Fn(String)>;
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    static SIGNAL_HANDLER: std::cell::RefCell<Option<SignalHandler>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Hands every `call.signal` event's data (the event as JSON) to `handler` (the call room's video), or to
+/// nobody with `None`. One page holds one call at a time.
+#[cfg(feature = "hydrate")]
+pub fn on_call_signal(handler: Option<SignalHandler>) {
+    SIGNAL_HANDLER.with(|h| *h.borrow_mut() = handler);
 }
 
 pub fn use_live() -> Live {

@@ -93,10 +93,14 @@ pub enum Limit {
     Bookings,
     /// Password-reset emails, per address and per account: nobody's inbox gets flooded.
     PasswordReset,
+    /// Discord interactions, per Discord user (they all arrive from Discord's own addresses).
+    Discord,
+    /// Video-call signals (offers, answers, ICE candidates), per user: each is an event row.
+    Signals,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 7] = [
+    pub const ALL: [Limit; 9] = [
         Limit::SignIn,
         Limit::SignInAddress,
         Limit::Register,
@@ -104,6 +108,8 @@ impl Limit {
         Limit::FeaturePosts,
         Limit::Bookings,
         Limit::PasswordReset,
+        Limit::Discord,
+        Limit::Signals,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +121,8 @@ impl Limit {
             Limit::FeaturePosts => "feature_posts",
             Limit::Bookings => "bookings",
             Limit::PasswordReset => "password_reset",
+            Limit::Discord => "discord",
+            Limit::Signals => "signals",
         }
     }
 }
@@ -125,6 +133,9 @@ pub const DEFAULT_WRITES_PER_MINUTE: u32 = 120;
 pub const DEFAULT_FEATURE_POSTS_PER_HOUR: u32 = 10;
 pub const DEFAULT_BOOKINGS_PER_10_MINUTES: u32 = 20;
 pub const DEFAULT_PASSWORD_RESETS_PER_HOUR: u32 = 5;
+pub const DEFAULT_DISCORD_INTERACTIONS_PER_MINUTE: u32 = 20;
+/// A call's set-up is one offer or answer and a dozen candidates per peer; this leaves room for many reconnects.
+pub const DEFAULT_SIGNALS_PER_10_MINUTES: u32 = 200;
 
 /// Where the buckets are kept.
 #[derive(Debug)]
@@ -159,9 +170,21 @@ impl RateLimits {
             (Limit::FeaturePosts, Rule { burst: DEFAULT_FEATURE_POSTS_PER_HOUR, per: minutes(60) }),
             (Limit::Bookings, Rule { burst: DEFAULT_BOOKINGS_PER_10_MINUTES, per: minutes(10) }),
             (Limit::PasswordReset, Rule { burst: DEFAULT_PASSWORD_RESETS_PER_HOUR, per: minutes(60) }),
+            (Limit::Discord, Rule { burst: DEFAULT_DISCORD_INTERACTIONS_PER_MINUTE, per: minutes(1) }),
+            (Limit::Signals, Rule { burst: DEFAULT_SIGNALS_PER_10_MINUTES, per: minutes(10) }),
         ]);
         let memory = rules.iter().map(|(limit, rule)| (*limit, RateLimiter::new(*rule))).collect();
         Self { rules, store: Store::Memory(memory) }
+    }
+
+    /// The same limits with another budget for `limit` (over the same period): a setting that tunes it.
+    pub fn with_budget(mut self, limit: Limit, burst: u32) -> Self {
+        let rule = Rule { burst, ..self.rule(limit) };
+        self.rules.insert(limit, rule);
+        if let Store::Memory(limiters) = &mut self.store {
+            limiters.insert(limit, RateLimiter::new(rule));
+        }
+        self
     }
 
     pub fn standard() -> Self {
@@ -281,6 +304,18 @@ mod tests {
     fn retry_after_rounds_up() {
         assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
         assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
+    }
+
+    #[tokio::test]
+    async fn a_tuned_budget_replaces_the_default_for_that_limit_only() {
+        let limits = RateLimits::standard().with_budget(Limit::Signals, 2);
+        for _ in 0..2 {
+            assert!(limits.check(Limit::Signals, "user:1").await.is_ok());
+        }
+        assert_eq!(limits.check(Limit::Signals, "user:1").await.map_err(|e| e.status), Err(429));
+        // The period stays the default one, and other limits keep their budgets.
+        assert_eq!(limits.rule(Limit::Signals).per, Duration::from_secs(600));
+        assert_eq!(limits.rule(Limit::Bookings).burst, DEFAULT_BOOKINGS_PER_10_MINUTES);
     }
 
     #[tokio::test]

@@ -18,6 +18,8 @@ pub struct Services {
     pub outbound: crate::outbound::OutboundPolicy,
     /// How many tickets a customer may open an hour.
     pub ticket_limits: crate::tickets::quota::TicketLimits,
+    /// The Discord application (interactions, commands, replies back).
+    pub discord: Arc<crate::discord::DiscordConfig>,
 }
 
 /// The client's address: the socket's peer, or behind a trusted proxy the client it names (see

@@ -59,25 +59,15 @@ impl PolicyForm {
     }
 }
 
-/// The services, if the caller is a signed-in manager.
-#[cfg(feature = "ssr")]
-async fn manager() -> Result<crate::services::Services, AppError> {
-    let (s, user) = crate::accounts::server_fns::ssr::signed_in().await?;
-    if !user.role.is_manager() {
-        return Err(AppError::forbidden());
-    }
-    Ok(s)
-}
-
 #[server(prefix = "/rpc", endpoint = "sla_policies")]
 pub async fn sla_policies() -> Result<Vec<Policy>, AppError> {
-    let s = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     Ok(crate::sla_store::load_policies(&s.db).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "save_sla_policies")]
 pub async fn save_sla_policies(policies: Vec<PolicyForm>) -> Result<Vec<Policy>, AppError> {
-    let s = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let mut errors = crate::error::FieldErrors::default();
     let rows: Vec<Policy> = policies.iter().filter_map(|row| row.parse(&mut errors)).collect();
     errors.into_result()?;
@@ -86,14 +76,14 @@ pub async fn save_sla_policies(policies: Vec<PolicyForm>) -> Result<Vec<Policy>,
 
 #[server(prefix = "/rpc", endpoint = "sla_holidays")]
 pub async fn sla_holidays() -> Result<Vec<String>, AppError> {
-    let s = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     Ok(crate::sla_store::load_holidays(&s.db).await?.iter().map(ToString::to_string).collect())
 }
 
 /// `holidays` is the textarea: one YYYY-MM-DD per line; blank lines are ignored.
 #[server(prefix = "/rpc", endpoint = "save_sla_holidays")]
 pub async fn save_sla_holidays(holidays: String) -> Result<Vec<String>, AppError> {
-    let s = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let lines: Vec<(usize, &str)> =
         holidays.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
     let texts: Vec<&str> = lines.iter().map(|(_, l)| *l).collect();
@@ -127,7 +117,7 @@ pub struct DayForm {
 /// Both calendars' weekly hours as text (`support`, `live_chat`).
 #[server(prefix = "/rpc", endpoint = "weekly_calendars")]
 pub async fn weekly_calendars() -> Result<(crate::sla::WeekText, crate::sla::WeekText), AppError> {
-    let s = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let weekly = crate::sla_store::load_weekly(&s.db).await?;
     Ok((crate::sla::WeekText::from_hours(&weekly.support), crate::sla::WeekText::from_hours(&weekly.live_chat)))
 }

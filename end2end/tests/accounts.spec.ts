@@ -14,7 +14,7 @@ test.describe('accounts', () => {
 
     await nav.signOut();
     await expect(page.getByRole('heading', { name: 'Support that keeps its promises' })).toBeVisible();
-    expect(await nav.linkNames()).toEqual(['Home', 'Help', 'Sign in', 'Create account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Features', 'Help', 'Sign in', 'Create account']);
 
     await signInAs(page, email, 'a long passphrase');
     await expect(page.getByTestId('user-name')).toHaveText('Robin Customer');
@@ -73,7 +73,7 @@ test.describe('accounts', () => {
     await expect(page.getByTestId('forbidden')).toBeVisible();
     await nav.signOut();
     await expect(page.getByRole('heading', { name: 'Support that keeps its promises' })).toBeVisible();
-    expect(await nav.linkNames()).toEqual(['Home', 'Help', 'Sign in', 'Create account']);
+    expect(await nav.linkNames()).toEqual(['Home', 'Features', 'Help', 'Sign in', 'Create account']);
 
     await signInAs(page, demo.manager);
     expect(await nav.linkNames()).toEqual(['Home', 'Queue', 'Tickets', 'Calls', 'Features', 'Roadmap', 'Help', 'Users', 'SLA', 'Metrics', 'Integrations', 'Account']);

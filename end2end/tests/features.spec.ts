@@ -217,3 +217,39 @@ test.describe('community feature voting', () => {
     await expect(page.getByTestId('feature-history')).not.toContainText(`#${ticket}`);
   });
 });
+
+test.describe('the public board', () => {
+  test('a visitor reads requests and the roadmap, and is asked to sign in to take part', async ({ page }) => {
+    await page.goto('/features');
+    await hydrated(page);
+    await expect(page.getByRole('heading', { name: 'Feature requests' })).toBeVisible();
+    await expect(page.getByTestId('feature-card').first()).toBeVisible();
+    await expect(page.getByTestId('vote-button')).toHaveCount(0);
+    await expectAccessible(page);
+    await expect(page.getByTestId('signin-to-suggest')).toBeVisible();
+
+    await page.getByTestId('feature-card').first().locator('a.feature-title').click();
+    await expect(page.getByTestId('feature-title')).toBeVisible();
+    const title = (await page.getByTestId('feature-title').textContent())!.trim();
+    await expect(page).toHaveTitle(new RegExp(title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    await expect(page.getByTestId('signin-to-vote')).toBeVisible();
+    await expect(page.getByLabel('Add a comment')).toHaveCount(0);
+    await expectAccessible(page);
+
+    // signing in from there comes back to the request, ready to vote
+    const here = new URL(page.url()).pathname;
+    await page.getByTestId('signin-to-vote').getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Email').fill(demo.general);
+    await page.locator('#password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(new RegExp(`${here}$`));
+    await expect(page.getByTestId('signin-to-vote')).toHaveCount(0);
+    await expect(page.getByLabel('Add a comment')).toBeVisible();
+
+    await page.context().clearCookies();
+    await page.goto('/roadmap');
+    await hydrated(page);
+    await expect(page.getByTestId('roadmap-shipped')).toContainText('Two-factor sign-in');
+    await expectAccessible(page);
+  });
+});

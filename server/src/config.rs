@@ -51,6 +51,10 @@ pub struct Cli {
     #[arg(long, env = "SUPPORTAL_WRITES_PER_MINUTE", default_value = "120")]
     pub writes_per_minute: String,
 
+    /// Video-call signals (offers, answers, ICE candidates) allowed per person every 10 minutes
+    #[arg(long, env = "SUPPORTAL_CALL_SIGNALS_PER_10_MINUTES", default_value = "200")]
+    pub call_signals_per_10_minutes: String,
+
     /// Log format: text or json
     #[arg(long, env = "SUPPORTAL_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -100,6 +104,38 @@ pub struct Cli {
     /// Days the live-update log is kept for resuming streams
     #[arg(long, env = "SUPPORTAL_EVENT_RETENTION_DAYS", default_value = "7")]
     pub event_retention_days: String,
+
+    /// Discord application's public key (64 hex digits, from the developer portal): interactions are
+    /// verified with it; unset, the Discord interactions endpoint answers 503
+    #[arg(long, env = "SUPPORTAL_DISCORD_PUBLIC_KEY")]
+    pub discord_public_key: Option<String>,
+
+    /// Discord application id (for registering the slash commands)
+    #[arg(long, env = "SUPPORTAL_DISCORD_APPLICATION_ID")]
+    pub discord_application_id: Option<String>,
+
+    /// Discord bot token (registering commands, sending agent replies back to Discord users)
+    #[arg(long, env = "SUPPORTAL_DISCORD_BOT_TOKEN", hide_env_values = true)]
+    pub discord_bot_token: Option<String>,
+
+    /// Discord's REST API
+    #[arg(long, env = "SUPPORTAL_DISCORD_API_BASE", default_value = "https://discord.com/api/v10")]
+    pub discord_api_base: String,
+    /// STUN servers for video calls, comma-separated (e.g. `stun:stun.example.com:3478`); unset: none
+    #[arg(long, env = "SUPPORTAL_STUN_URLS", default_value = "")]
+    pub stun_urls: String,
+
+    /// TURN servers for video calls, comma-separated (e.g. `turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349`); needs SUPPORTAL_TURN_SECRET
+    #[arg(long, env = "SUPPORTAL_TURN_URLS", default_value = "")]
+    pub turn_urls: String,
+
+    /// The secret shared with the TURN server (coturn's static-auth-secret), for short-lived credentials
+    #[arg(long, env = "SUPPORTAL_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+
+    /// Seconds a TURN credential lives at least (it also lives until the call's end)
+    #[arg(long, env = "SUPPORTAL_TURN_TTL", default_value = "600")]
+    pub turn_ttl: String,
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +151,7 @@ pub struct Config {
     pub signin_attempts: u32,
     pub registrations_per_hour: u32,
     pub writes_per_minute: u32,
+    pub call_signals_per_10_minutes: u32,
     pub smtp_url: Option<String>,
     pub smtp_from: String,
     pub delivery_timeout_secs: u32,
@@ -126,6 +163,8 @@ pub struct Config {
     pub event_retention_days: u32,
     pub urgent_tickets_per_hour: u32,
     pub tickets_per_hour: u32,
+    pub discord: app::discord::DiscordConfig,
+    pub ice: app::booking::signal::IceConfig,
 }
 
 impl Config {
@@ -197,16 +236,71 @@ fn parse_count(name: &str, value: &str, max: u32) -> Result<u32, String> {
     }
 }
 
+/// The call room's STUN and TURN servers; TURN needs its shared secret, and a secret needs TURN servers.
+fn ice_config(cli: &Cli) -> Result<app::booking::signal::IceConfig, String> {
+    use app::booking::signal::{parse_ice_urls, IceConfig};
+    let stun_urls =
+        parse_ice_urls(&cli.stun_urls, &["stun:", "stuns:"]).map_err(|e| format!("SUPPORTAL_STUN_URLS: {e}"))?;
+    let turn_urls =
+        parse_ice_urls(&cli.turn_urls, &["turn:", "turns:"]).map_err(|e| format!("SUPPORTAL_TURN_URLS: {e}"))?;
+    let turn_secret = cli.turn_secret.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    match (&turn_secret, turn_urls.is_empty()) {
+        (None, false) => return Err("SUPPORTAL_TURN_SECRET: must be set together with SUPPORTAL_TURN_URLS".into()),
+        (Some(_), true) => return Err("SUPPORTAL_TURN_URLS: must be set together with SUPPORTAL_TURN_SECRET".into()),
+        (Some(secret), false) if secret.len() < 16 => {
+            return Err("SUPPORTAL_TURN_SECRET: use at least 16 characters".into())
+        }
+        _ => {}
+    }
+    let turn_ttl_secs = i64::from(parse_count("SUPPORTAL_TURN_TTL", &cli.turn_ttl, 86_400)?);
+    if turn_ttl_secs < 60 {
+        return Err(format!("SUPPORTAL_TURN_TTL: `{}` is not a number of seconds from 60 to 86400", cli.turn_ttl));
+    }
+    Ok(IceConfig { stun_urls, turn_urls, turn_secret, turn_ttl_secs })
+}
+
 /// Default pool size: a few connections per core, within sane bounds.
 fn default_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u32;
     (cores * 4).clamp(4, 32)
 }
 
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// The Discord settings, each checked: a key that is not one, an id that is not a number, an API base that is
+/// not an http(s) URL stop start-up.
+fn discord_config(
+    public_key: Option<String>,
+    application_id: Option<String>,
+    bot_token: Option<String>,
+    api_base: &str,
+) -> Result<app::discord::DiscordConfig, String> {
+    let public_key = match non_empty(public_key) {
+        None => None,
+        Some(k) => Some(
+            app::discord::rules::parse_public_key(&k).map_err(|why| format!("SUPPORTAL_DISCORD_PUBLIC_KEY: {why}"))?,
+        ),
+    };
+    let application_id = non_empty(application_id);
+    if let Some(id) = &application_id {
+        if !app::discord::rules::is_snowflake(id) {
+            return Err(format!("SUPPORTAL_DISCORD_APPLICATION_ID: `{id}` is not a Discord id (digits only)"));
+        }
+    }
+    let api_base = api_base.trim().trim_end_matches('/').to_string();
+    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+        return Err(format!("SUPPORTAL_DISCORD_API_BASE: `{api_base}` must start with https:// or http://"));
+    }
+    Ok(app::discord::DiscordConfig { public_key, application_id, bot_token: non_empty(bot_token), api_base })
+}
+
 impl TryFrom<Cli> for Config {
     type Error = String;
 
     fn try_from(cli: Cli) -> Result<Self, String> {
+        let ice = ice_config(&cli)?;
         app::db::Backend::from_url(&cli.database_url)
             .map_err(|why| format!("DATABASE_URL: `{}` {why}", cli.database_url))?;
         let bind = cli
@@ -240,7 +334,14 @@ impl TryFrom<Cli> for Config {
             "json" => true,
             other => return Err(format!("SUPPORTAL_LOG_FORMAT: `{other}` is not text or json")),
         };
+        let discord = discord_config(
+            cli.discord_public_key,
+            cli.discord_application_id,
+            cli.discord_bot_token,
+            &cli.discord_api_base,
+        )?;
         Ok(Config {
+            discord,
             database_url: cli.database_url,
             bind,
             public_url: cli.public_url.map(|u| u.trim_end_matches('/').to_string()),
@@ -256,6 +357,11 @@ impl TryFrom<Cli> for Config {
                 100_000,
             )?,
             writes_per_minute: parse_count("SUPPORTAL_WRITES_PER_MINUTE", &cli.writes_per_minute, 10_000_000)?,
+            call_signals_per_10_minutes: parse_count(
+                "SUPPORTAL_CALL_SIGNALS_PER_10_MINUTES",
+                &cli.call_signals_per_10_minutes,
+                10_000_000,
+            )?,
             smtp_url: cli.smtp_url.filter(|u| !u.trim().is_empty()),
             smtp_from: cli.smtp_from,
             delivery_timeout_secs: parse_count("SUPPORTAL_DELIVERY_TIMEOUT_SECS", &cli.delivery_timeout_secs, 300)?,
@@ -277,6 +383,7 @@ impl TryFrom<Cli> for Config {
             )?,
             tickets_per_hour: parse_count("SUPPORTAL_TICKETS_PER_HOUR", &cli.tickets_per_hour, 100_000)?,
             event_retention_days: parse_count("SUPPORTAL_EVENT_RETENTION_DAYS", &cli.event_retention_days, 3650)?,
+            ice,
             metrics_bind: match cli.metrics_bind.filter(|b| !b.trim().is_empty()) {
                 None => None,
                 Some(b) => Some(
@@ -325,6 +432,15 @@ mod tests {
             (vec!["--trusted-proxies", "the proxy"], "SUPPORTAL_TRUSTED_PROXIES"),
             (vec!["--metrics-token", "short"], "SUPPORTAL_METRICS_TOKEN"),
             (vec!["--metrics-bind", "metrics"], "SUPPORTAL_METRICS_BIND"),
+            (vec!["--discord-public-key", "abc"], "SUPPORTAL_DISCORD_PUBLIC_KEY"),
+            (vec!["--discord-application-id", "my-app"], "SUPPORTAL_DISCORD_APPLICATION_ID"),
+            (vec!["--discord-api-base", "discord.com"], "SUPPORTAL_DISCORD_API_BASE"),
+            (vec!["--stun-urls", "http://stun.example.com"], "SUPPORTAL_STUN_URLS"),
+            (vec!["--turn-urls", "turn:turn.example.com"], "SUPPORTAL_TURN_SECRET"),
+            (vec!["--turn-secret", "a secret long enough"], "SUPPORTAL_TURN_URLS"),
+            (vec!["--turn-urls", "turn:t.example.com", "--turn-secret", "short"], "SUPPORTAL_TURN_SECRET"),
+            (vec!["--turn-urls", "stun:t.example.com", "--turn-secret", "a secret long enough"], "SUPPORTAL_TURN_URLS"),
+            (vec!["--turn-ttl", "30"], "SUPPORTAL_TURN_TTL"),
         ];
         for (args, setting) in cases {
             let err = parse(&args).unwrap_err();
@@ -348,6 +464,26 @@ mod tests {
         assert!(!allowed("127.0.0.1", "127.0.0.1:22"));
         let plain = parse(&["--bind", "127.0.0.1:3100"]).unwrap().outbound();
         assert!(app::outbound::permitted(plain.rules(), "127.0.0.1", &[sock("127.0.0.1:3100")]).is_empty());
+    }
+
+    #[test]
+    fn video_calls_have_no_ice_servers_unless_configured() {
+        let c = parse(&[]).unwrap();
+        assert!(c.ice.stun_urls.is_empty() && c.ice.turn_urls.is_empty() && c.ice.turn_secret.is_none());
+        assert_eq!(c.ice.turn_ttl_secs, 600);
+        let c = parse(&[
+            "--stun-urls",
+            "stun:stun.example.com",
+            "--turn-urls",
+            "turn:127.0.0.1:3478?transport=udp, turns:turn.example.com:5349",
+            "--turn-secret",
+            "a secret long enough",
+            "--turn-ttl",
+            "900",
+        ])
+        .unwrap();
+        assert_eq!(c.ice.turn_urls.len(), 2);
+        assert_eq!((c.ice.turn_secret.as_deref(), c.ice.turn_ttl_secs), (Some("a secret long enough"), 900));
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct AppState {
     pub metrics_on_main: bool,
     /// Live event streams open on this instance, per user.
     pub open_streams: Arc<api::events::OpenStreams>,
+    /// STUN and TURN servers for video in the call room (none by default).
+    pub ice: Arc<app::booking::signal::IceConfig>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -53,7 +55,17 @@ impl AppState {
             trusted_proxies: Arc::new(Vec::new()),
             metrics_on_main: true,
             open_streams: Arc::default(),
+            ice: Arc::new(app::booking::signal::IceConfig {
+                turn_ttl_secs: app::booking::signal::DEFAULT_TURN_TTL_SECS,
+                ..Default::default()
+            }),
         }
+    }
+
+    /// The call room's STUN and TURN servers.
+    pub fn with_ice(mut self, ice: app::booking::signal::IceConfig) -> Self {
+        self.ice = Arc::new(ice);
+        self
     }
 
     /// `/metrics` asks for this bearer token; with `separate`, it moves off the main listener.

@@ -90,7 +90,9 @@ async fn run(config: Config) -> Result<(), String> {
             .map_err(|e| format!("cannot add the starter articles: {}", e.message))?;
         tracing::info!(added, "starter articles added");
     }
-    let outbox = config.outbox(&outbound)?;
+    let mut outbox = config.outbox(&outbound)?;
+    // Agent replies go back to Discord through the outbox, with the bot's token.
+    outbox.discord = config.discord.clone();
     if config.smtp_url.is_none() {
         tracing::info!("SMTP_URL is not set: email notifications are skipped");
     }
@@ -103,7 +105,8 @@ async fn run(config: Config) -> Result<(), String> {
         .build();
     let leptos_options = supportal::assets::with_hashed_names(leptos_options);
     let limits =
-        RateLimits::with_writes(config.signin_attempts, config.registrations_per_hour, config.writes_per_minute);
+        RateLimits::with_writes(config.signin_attempts, config.registrations_per_hour, config.writes_per_minute)
+            .with_budget(app::ratelimit::Limit::Signals, config.call_signals_per_10_minutes);
     // Several instances share PostgreSQL, so they share the budgets there too.
     let limits = if db.backend == app::db::Backend::Postgres { limits.shared(db.clone()) } else { limits };
     let services = Services {
@@ -117,6 +120,7 @@ async fn run(config: Config) -> Result<(), String> {
             urgent_per_hour: config.urgent_tickets_per_hour,
             per_hour: config.tickets_per_hour,
         },
+        discord: Arc::new(config.discord.clone()),
     };
     if db.backend == app::db::Backend::Postgres {
         let start = app::events::latest_id(&db).await.map_err(|e| format!("cannot read the event log: {e}"))?;
@@ -127,7 +131,8 @@ async fn run(config: Config) -> Result<(), String> {
     let (outbox_events, outbox) = (services.events.clone(), services.outbox.clone());
     let state = AppState::new(services, leptos_options, config.public_url.clone())
         .with_trusted_proxies(config.trusted_proxies.clone())
-        .with_metrics(config.metrics_token.clone(), config.metrics_bind.is_some());
+        .with_metrics(config.metrics_token.clone(), config.metrics_bind.is_some())
+        .with_ice(config.ice.clone());
     spawn_metrics(&state, config.metrics_bind).await?;
     spawn_sweeper(db.clone(), state.services.limits.clone(), config.event_retention_days);
 

@@ -1101,7 +1101,7 @@ async fn the_demo_has_calls_in_every_state(app: TestApp) {
     let db = &app.state.services.db;
     supportal::demo::seed(db).await.unwrap();
     supportal::demo::seed(db).await.unwrap();
-    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM bookings", &[]).await, 6, "seeded once");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM bookings", &[]).await, 7, "seeded once");
     let token = app.token("platinum@demo.supportal.test", supportal::demo::DEMO_PASSWORD).await;
     let upcoming = get(&app, &token, "/api/v1/bookings").await.json()["items"].as_array().unwrap().clone();
     assert_eq!(upcoming.len(), 2, "{upcoming:?}");

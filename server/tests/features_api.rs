@@ -144,8 +144,78 @@ async fn post_list_and_read(app: TestApp) {
     for path in ["/api/v1/features/999999", "/api/v1/features/abc", "/api/v1/features/-1"] {
         assert_eq!(app.send(call(Method::GET, path).bearer(&p.general)).await.status, StatusCode::NOT_FOUND, "{path}");
     }
-    assert_eq!(app.send(call(Method::GET, "/api/v1/features")).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(vote(&app, &p.general, 999_999, Method::PUT).await.status, StatusCode::NOT_FOUND);
+}
+
+/// The board is open to read, like Fider's and Canny's: a visitor sees requests, comments and the roadmap
+/// (pages with their own titles and descriptions for sharing), and must sign in to take part.
+async fn visitors_read_the_board_but_sign_in_to_take_part(app: TestApp) {
+    let p = people(&app).await;
+    let f = post_feature(&app, &p.general, "Dark mode for the dashboard").await;
+    let id = id_of(&f);
+    vote(&app, &p.platinum, id, Method::PUT).await;
+    let r = app
+        .send(
+            call(Method::POST, &format!("/api/v1/features/{id}/comments"))
+                .bearer(&p.agent)
+                .json(json!({ "body": "Noted." })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let ticket = app
+        .send(call(Method::POST, "/api/v1/tickets").bearer(&p.platinum).json(json!({
+            "subject": "Export to Excel", "body": "Our finance team (ACME-7) needs xlsx.", "priority": "P4",
+            "category": "feature_request"
+        })))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let from_ticket = app
+        .send(call(Method::POST, &format!("/api/v1/tickets/{ticket}/feature")).bearer(&p.agent).json(json!({
+            "title": "Export to spreadsheets", "body": "Download ticket lists as xlsx."
+        })))
+        .await
+        .json();
+
+    let list = app.send(call(Method::GET, "/api/v1/features")).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let items = list.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|f| f["voted_by_me"] == false && f["ticket_id"].is_null()), "{items:?}");
+    let one = app.send(call(Method::GET, &format!("/api/v1/features/{id}"))).await;
+    assert_eq!((one.status, one.json()["votes"].as_i64()), (StatusCode::OK, Some(2)));
+    let seen = app.send(call(Method::GET, &format!("/api/v1/features/{}", id_of(&from_ticket)))).await.json();
+    assert!(seen["ticket_id"].is_null() && !seen.to_string().contains("ACME"), "{seen}");
+    let comments = app.send(call(Method::GET, &format!("/api/v1/features/{id}/comments"))).await;
+    assert_eq!(comments.json()["items"][0]["body"], "Noted.");
+    assert_eq!(app.send(call(Method::GET, "/api/v1/features/999999")).await.status, StatusCode::NOT_FOUND);
+
+    // taking part needs an account
+    let post = call(Method::POST, "/api/v1/features").json(json!({ "title": "Anonymous idea", "body": "b" }));
+    assert_eq!(app.send(post).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.send(call(Method::PUT, &format!("/api/v1/features/{id}/vote"))).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let comment = call(Method::POST, &format!("/api/v1/features/{id}/comments")).json(json!({ "body": "hi" }));
+    assert_eq!(app.send(comment).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM features").await, 2, "nothing written");
+
+    // the pages render for a visitor, the request's with its own title and description in the head
+    let board = app.send(call(Method::GET, "/features")).await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(board.text.contains("Dark mode for the dashboard") && board.text.contains("Sign in to suggest a feature"));
+    let page = app.send(call(Method::GET, &format!("/features/{id}"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let head = page.text.split("</head>").next().unwrap_or_default().to_string();
+    assert!(head.contains("<title>Dark mode for the dashboard"), "{head}");
+    assert!(head.contains(r#"property="og:title" content="Dark mode for the dashboard""#), "{head}");
+    assert!(head.contains(r#"name="description" content="It would help us a lot.""#), "{head}");
+    assert!(page.text.contains("Noted.") && page.text.contains("to vote for this request"));
+    let roadmap = app.send(call(Method::GET, "/roadmap")).await;
+    assert_eq!(roadmap.status, StatusCode::OK);
+    assert!(roadmap.text.contains("Recently shipped"));
 }
 
 async fn bad_input_is_refused_with_field_names(app: TestApp) {
@@ -698,6 +768,7 @@ async fn the_demo_has_requests_in_every_state(app: TestApp) {
 both!(
     the_demo_has_requests_in_every_state,
     post_list_and_read,
+    visitors_read_the_board_but_sign_in_to_take_part,
     bad_input_is_refused_with_field_names,
     roles_are_enforced,
     votes_are_idempotent_and_settled_requests_answer_clearly,

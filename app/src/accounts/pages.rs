@@ -129,6 +129,7 @@ pub fn AccountPage() -> impl IntoView {
             <RequireUser>
                 <Profile/>
                 <super::security_pages::AccountSecurity/>
+                <crate::discord::pages::DiscordAccount/>
                 <Tokens/>
             </RequireUser>
         </section>

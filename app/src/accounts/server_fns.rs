@@ -35,6 +35,15 @@ pub(crate) mod ssr {
         Ok((s, user))
     }
 
+    /// The services and the signed-in caller if they are a manager; 401 / 403 otherwise.
+    pub async fn signed_in_manager() -> AppResult<(Services, User)> {
+        let (s, user) = signed_in().await?;
+        if !user.role.is_manager() {
+            return Err(AppError::forbidden());
+        }
+        Ok((s, user))
+    }
+
     /// Whoever sent this request, or `None`. The server looks the session up once per page or server-function
     /// request ([`service::RequestUser`] in the request's extensions), and a page's server functions share that
     /// answer; looked up here only when nobody has. Never kept across requests, so a changed role counts from
@@ -175,10 +184,7 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 /// Managers: list users, optionally filtered by a text query.
 #[server(prefix = "/rpc", endpoint = "list_users")]
 pub async fn list_users(query: String) -> Result<Vec<User>, AppError> {
-    let (s, user) = ssr::signed_in().await?;
-    if !user.role.is_manager() {
-        return Err(AppError::forbidden());
-    }
+    let (s, _) = ssr::signed_in_manager().await?;
     let query = query.trim();
     let query = (!query.is_empty()).then_some(query);
     Ok(super::store::list_users(&s.db, query, None, 0, 200).await?)

@@ -22,9 +22,11 @@
 pub mod calls;
 pub mod ics;
 pub mod pages;
+pub mod room_media;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod signal;
 pub mod slots;
 
 use std::collections::BTreeSet;

@@ -2,7 +2,7 @@
 //! one call (confirmation, join, .ics, reschedule, cancel; staff: link, done with notes, cancel with reason)
 //! and the portal's call room.
 
-use super::calls::{Booking, BookingStatus, Platform, Room, SlotOffer};
+use super::calls::{Booking, BookingStatus, Platform, Room, RoomMessage, SlotOffer};
 use super::server_fns::{
     booking_start, call_room, call_slots, get_call, my_calls, BookCall, BookingSetup, CancelCall, CompleteCall,
     RescheduleCall, SayInRoom, SetCallLink,
@@ -253,7 +253,7 @@ pub fn BookCallPage() -> impl IntoView {
     }
 }
 
-/// The week of slots: a grid of days on desktop, a list of days on phones (CSS). Picking a slot sets `chosen`.
+/// The week of slots: its days in a row, then the chosen day's times. Picking a slot sets `chosen`.
 #[component]
 fn SlotPicker(
     today: Date,
@@ -320,6 +320,9 @@ fn SlotPicker(
     }
 }
 
+/// The week's days as a row of buttons (how many free times each has), and the chosen day's times below:
+/// a short page on phones and desktops alike. One Tab stop for the days (the chosen one): the arrow keys,
+/// Home and End move between the days with times, and Tab goes on to that day's times.
 #[component]
 fn SlotWeek(offer: SlotOffer, from: Date, chosen: RwSignal<Option<Slot>>, hydrated: RwSignal<bool>) -> impl IntoView {
     let deadline = offer.sla_deadline.as_deref().map(epoch);
@@ -329,6 +332,13 @@ fn SlotWeek(offer: SlotOffer, from: Date, chosen: RwSignal<Option<Slot>>, hydrat
         .filter_map(|i| from.checked_add(jiff::Span::new().days(i)).ok())
         .map(|day| (day, offer.slots.iter().filter(|s| eastern_day(s.start) == day).copied().collect()))
         .collect();
+    let has_times = |d: Date| days.iter().any(|(x, slots)| *x == d && !slots.is_empty());
+    let first = days.iter().find(|(_, slots)| !slots.is_empty()).map(|(d, _)| *d).unwrap_or(from);
+    // The chosen slot's day when it is in this week, else the first day with times.
+    let shown =
+        RwSignal::new(chosen.get_untracked().map(|s| eastern_day(s.start)).filter(|d| has_times(*d)).unwrap_or(first));
+    let with_times: Vec<Date> = days.iter().filter(|(_, slots)| !slots.is_empty()).map(|(d, _)| *d).collect();
+    let by_day = StoredValue::new(days.clone());
     let button = move |s: Slot, testid: &'static str| {
         let start = s.start.as_second();
         view! {
@@ -338,6 +348,31 @@ fn SlotWeek(offer: SlotOffer, from: Date, chosen: RwSignal<Option<Slot>>, hydrat
                 on:click=move |_| chosen.set(Some(s))>
                 {move || slot_label(start, hydrated.get())}
             </button>
+        }
+    };
+    // Left/Right (and Home/End) move to the neighbouring day with times, selecting it.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let current = shown.get_untracked();
+        let at = with_times.iter().position(|d| *d == current);
+        let next = match (ev.key().as_str(), at) {
+            ("ArrowRight", Some(i)) => with_times.get(i + 1),
+            ("ArrowLeft", Some(i)) if i > 0 => with_times.get(i - 1),
+            ("Home", _) => with_times.first(),
+            ("End", _) => with_times.last(),
+            _ => None,
+        };
+        if let Some(next) = next.copied() {
+            ev.prevent_default();
+            shown.set(next);
+            #[cfg(feature = "hydrate")]
+            if let Some(el) = leptos::prelude::document()
+                .query_selector(&format!("[data-testid=slot-day][data-day=\"{next}\"]"))
+                .ok()
+                .flatten()
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = el.focus();
+            }
         }
     };
     let empty = offer.slots.is_empty();
@@ -357,20 +392,45 @@ fn SlotWeek(offer: SlotOffer, from: Date, chosen: RwSignal<Option<Slot>>, hydrat
                 <p>"Try the next week, a shorter call, or open a ticket."</p>
             </EmptyState>
         })}
-        <div class="slot-week" data-testid="slot-week">
-            {days.into_iter().map(|(day, slots)| {
-                let label = day_heading(day);
+        <div class="day-picker" role="group" aria-label="Days" data-testid="slot-week" on:keydown=on_key>
+            {days.iter().map(|(day, slots)| {
+                let (day, count) = (*day, slots.len());
+                // The visible text is the start of the accessible name ("Tue 8, 25 free times"), so speech
+                // input and screen readers agree with what is on the button.
+                let count_view = if count == 0 {
+                    view! { <span aria-hidden="true">"–"</span><span class="visually-hidden">"no free times"</span> }
+                        .into_any()
+                } else {
+                    view! { {count} <span class="visually-hidden">" free times"</span> }.into_any()
+                };
                 view! {
-                    <section class="slot-day" aria-label=label.clone()>
-                        <h3>{label.clone()}</h3>
-                        {if slots.is_empty() {
-                            view! { <p class="muted">"No free times"</p> }.into_any()
-                        } else {
-                            view! { <div class="slot-list">{slots.into_iter().map(|s| button(s, "slot")).collect_view()}</div> }.into_any()
-                        }}
-                    </section>
+                    <button type="button" class="day" data-testid="slot-day" data-day=day.to_string()
+                        disabled=count == 0
+                        aria-pressed=move || (shown.get() == day).to_string()
+                        tabindex=move || if shown.get() == day { "0" } else { "-1" }
+                        on:click=move |_| shown.set(day)>
+                        <span class="day-name">{day.strftime("%a").to_string()}</span>
+                        " "
+                        <span class="day-date">{day.strftime("%-d").to_string()}</span>
+                        <span class="visually-hidden">", "</span>
+                        <span class="day-count">{count_view}</span>
+                    </button>
                 }
             }).collect_view()}
+        </div>
+        <p class="day-times-heading" id="day-times-heading" aria-live="polite" data-testid="day-times-heading">
+            {move || format!("Free times on {}", day_heading(shown.get()))}
+        </p>
+        <div class="slot-times" role="group" aria-labelledby="day-times-heading" data-testid="day-times">
+            {move || {
+                let day = shown.get();
+                let slots = by_day.with_value(|d| d.iter().find(|(x, _)| *x == day).map(|(_, s)| s.clone()).unwrap_or_default());
+                if slots.is_empty() {
+                    view! { <p class="muted">"No free times on this day."</p> }.into_any()
+                } else {
+                    slots.into_iter().map(|s| button(s, "slot")).collect_view().into_any()
+                }
+            }}
         </div>
     }
 }
@@ -424,7 +484,7 @@ fn BookingFields(start: BookingSetup) -> impl IntoView {
             <p class="callout warning" role="status">"You already hold 3 upcoming calls, the most at a time. Cancel one in " <A href="/calls">"My calls"</A> " to book another."</p>
         })}
         <ActionForm action=book attr:class="stack booking-form" attr:novalidate=true>
-            <fieldset class="choice-row">
+            <fieldset class="choice-row segmented">
                 <legend>"Length"</legend>
                 {[30_i64, 45, 60].into_iter().map(|m| view! {
                     <label class="choice">
@@ -435,7 +495,7 @@ fn BookingFields(start: BookingSetup) -> impl IntoView {
                 }).collect_view()}
             </fieldset>
             <p class="field-error" aria-live="polite">{move || field_error(error, "duration_minutes").get()}</p>
-            <fieldset class="choice-row">
+            <fieldset class="choice-row segmented">
                 <legend>"Where"</legend>
                 {[Platform::Portal, Platform::Zoom, Platform::Discord].into_iter().map(|p| view! {
                     <label class="choice">
@@ -659,7 +719,7 @@ fn CallDetail() -> impl IntoView {
 pub fn CallRoomPage() -> impl IntoView {
     view! {
         <Title text="Call room"/>
-        <section class="page narrow">
+        <section class="page wide room-page">
             <RequireUser>
                 <CallRoom/>
             </RequireUser>
@@ -722,12 +782,20 @@ fn CallRoom() -> impl IntoView {
             typing.set(false);
         }
     });
-    // The compose box stays outside the refreshed part, so a poll never disturbs what is being typed.
+    // The compose box and the video stay outside the refreshed part, so a poll never disturbs what is being
+    // typed or the call under way.
     let open = RwSignal::new(false);
     let typing_text = RwSignal::new(String::new());
+    let others = RwSignal::new(Vec::<crate::presence::Presence>::new());
     Effect::new(move |_| {
         if let Some(Ok(r)) = room.get() {
-            open.set(r.open);
+            // Set only on a change: the video below is rebuilt whenever `open` notifies.
+            if open.get_untracked() != r.open {
+                open.set(r.open);
+            }
+            if others.get_untracked() != r.others {
+                others.set(r.others.clone());
+            }
             let names: Vec<String> = r.others.iter().filter(|p| p.typing).map(|p| p.name.clone()).collect();
             typing_text.set(match names.as_slice() {
                 [] => String::new(),
@@ -736,6 +804,8 @@ fn CallRoom() -> impl IntoView {
             });
         }
     });
+    let auth = crate::layout::use_auth();
+    let me = Memo::new(move |_| auth.current().map(|u| u.id).unwrap_or(0));
     view! {
         <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Opening the call room…"</p> }>
             {move || room.get().map(|result| match result {
@@ -743,6 +813,15 @@ fn CallRoom() -> impl IntoView {
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 Ok(r) => view! { <RoomView room=r/> }.into_any(),
             })}
+        </Transition>
+        <div class="room-layout" hidden=move || !open.get()>
+        <div class="room-video">
+            {move || (open.get() && me.get() > 0).then(|| view! { <super::room_media::VideoCall booking_id=id() me=me.get_untracked() others=others/> })}
+        </div>
+        <div class="room-chat">
+        <h2 class="room-chat-heading">"Chat"</h2>
+        <Transition fallback=|| ()>
+            {move || room.get().and_then(|r| r.ok()).map(|r| view! { <RoomLog messages=r.messages/> })}
         </Transition>
         <div class="room-compose" hidden=move || !open.get()>
             <p class="typing" aria-live="polite" data-testid="room-typing">{move || typing_text.get()}</p>
@@ -757,6 +836,8 @@ fn CallRoom() -> impl IntoView {
                 <FormError error=Signal::derive(move || say_error.get().filter(|e| !e.fields.contains_key("body")))/>
                 <SubmitButton label="Send" busy_label="Sending…" pending=say.pending()/>
             </ActionForm>
+        </div>
+        </div>
         </div>
     }
 }
@@ -777,23 +858,29 @@ fn RoomView(room: Room) -> impl IntoView {
         } else {
             view! {
                 <p class="callout info" role="status" data-testid="room-closed">
-                    "The room opens 10 minutes before the call and closes at its end. Video and screen sharing come later; for now, chat here."
+                    "The room opens 10 minutes before the call and closes at its end: then you can see, hear and chat with each other and share your screen."
                 </p>
             }.into_any()
         }}
-        {if room.messages.is_empty() {
-            view! { <p class="muted" data-testid="room-empty">"No messages yet."</p> }.into_any()
-        } else {
-            view! {
-                <ol class="conversation room-log" data-testid="room-log">
-                    {room.messages.iter().map(|m| view! {
-                        <li class="message">
-                            <p class="message-head"><strong>{m.author_name.clone()}</strong> " " <span class="muted"><When rfc3339=m.created_at.clone()/></span></p>
-                            <p class="message-body">{m.body.clone()}</p>
-                        </li>
-                    }).collect_view()}
-                </ol>
-            }.into_any()
-        }}
+        {(!room.open).then(|| view! { <RoomLog messages=room.messages.clone()/> })}
+    }
+}
+
+/// The room's chat lines (beside the video while the room is open, below it on phones).
+#[component]
+fn RoomLog(messages: Vec<RoomMessage>) -> impl IntoView {
+    if messages.is_empty() {
+        view! { <p class="muted" data-testid="room-empty">"No messages yet."</p> }.into_any()
+    } else {
+        view! {
+            <ol class="conversation room-log" data-testid="room-log">
+                {messages.iter().map(|m| view! {
+                    <li class="message">
+                        <p class="message-head"><strong>{m.author_name.clone()}</strong> " " <span class="muted"><When rfc3339=m.created_at.clone()/></span></p>
+                        <p class="message-body">{m.body.clone()}</p>
+                    </li>
+                }).collect_view()}
+            </ol>
+        }.into_any()
     }
 }

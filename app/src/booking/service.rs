@@ -909,6 +909,18 @@ async fn room_row(db: &Db, user: &User, id: i64) -> AppResult<BookingRow> {
     Ok(row)
 }
 
+/// The room's row when the caller may act in it now: chat, signal, ask for ICE servers.
+async fn open_room_row(db: &Db, user: &User, id: i64, at: i64) -> AppResult<BookingRow> {
+    let row = room_row(db, user, id).await?;
+    if !open_now(&row, at) {
+        return Err(AppError::conflict(
+            "room_closed",
+            "The call room is open from 10 minutes before the call until its end.",
+        ));
+    }
+    Ok(row)
+}
+
 fn open_now(row: &BookingRow, at: i64) -> bool {
     row.booking.status == BookingStatus::Booked
         && room_is_open(ts(at), Slot { start: ts(row.start_at), end: ts(row.end_at) })
@@ -947,13 +959,7 @@ pub async fn say(db: &Db, bus: &EventBus, user: &User, id: i64, body: &str) -> A
     let body =
         check_text(body, ROOM_MESSAGE_MAX, "Type a message first.").map_err(|m| AppError::invalid_field("body", m))?;
     let at = now();
-    let row = room_row(db, user, id).await?;
-    if !open_now(&row, at) {
-        return Err(AppError::conflict(
-            "room_closed",
-            "The call room is open from 10 minutes before the call until its end.",
-        ));
-    }
+    let row = open_room_row(db, user, id, at).await?;
     note_presence(db, id, user, false, at);
     let mut tx = db.begin_write().await?;
     let inserted = sqlx::query(
@@ -983,6 +989,60 @@ pub async fn say(db: &Db, bus: &EventBus, user: &User, id: i64, body: &str) -> A
         body,
         created_at: rfc3339(at),
     })
+}
+
+/// Sends a video-call signal to the call's other participants' event streams (`call.signal`, personal): to
+/// `to_user_id` when given (the customer, the agent, or a manager who joined), else to the customer and the
+/// agent except the sender. Only while the room is open; returns who it went to.
+pub async fn signal(
+    db: &Db,
+    bus: &EventBus,
+    limits: &crate::ratelimit::RateLimits,
+    user: &User,
+    id: i64,
+    signal: &super::signal::Signal,
+) -> AppResult<Vec<i64>> {
+    let at = now();
+    let row = open_room_row(db, user, id, at).await?;
+    let (customer, agent) = (row.booking.customer_id, row.booking.agent_id);
+    let recipients = match signal.to_user_id {
+        Some(to) if to == user.id => return Err(AppError::invalid_field("to_user_id", "Send it to someone else.")),
+        Some(to) if to == customer || to == agent => vec![to],
+        // A manager may join any call room, so they may be signalled in one.
+        Some(to) => match crate::accounts::store::user_by_id(db, to).await? {
+            Some(other) if other.role.is_manager() => vec![to],
+            _ => return Err(AppError::invalid_field("to_user_id", "That person is not in this call.")),
+        },
+        None => [customer, agent].into_iter().filter(|who| *who != user.id).collect(),
+    };
+    limits.check(crate::ratelimit::Limit::Signals, &format!("user:{}", user.id)).await?;
+    let mut tx = db.begin_write().await?;
+    let mut recorded = Vec::with_capacity(recipients.len());
+    for to in &recipients {
+        let payload = json!({
+            "booking_id": id,
+            "from_user_id": user.id,
+            "from_name": user.name,
+            "kind": signal.kind,
+            "payload": signal.payload,
+        });
+        recorded.push(events::record(&mut tx, NewEvent::personal(super::signal::SIGNAL_EVENT, *to, payload)).await?);
+    }
+    commit(db, tx, bus, recorded).await?;
+    Ok(recipients)
+}
+
+/// The STUN and TURN servers for `user` in this call, with a TURN credential of their own; only while the
+/// room is open.
+pub async fn ice_servers(
+    db: &Db,
+    user: &User,
+    id: i64,
+    config: &super::signal::IceConfig,
+) -> AppResult<super::signal::IceServers> {
+    let at = now();
+    let row = open_room_row(db, user, id, at).await?;
+    Ok(config.servers_for(user.id, at, row.end_at))
 }
 
 // ---- reminders ----------------------------------------------------------------------------------------------

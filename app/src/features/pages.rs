@@ -8,12 +8,12 @@ use super::server_fns::{
 };
 use super::{Feature, FeatureStatus, HistoryEntry, Sort};
 use crate::accounts::{Role, User};
-use crate::layout::RequireUser;
+use crate::layout::{AnyVisitor, RequireUser};
 use crate::live::use_live_version;
 use crate::time::When;
 use crate::ui::{action_error, field_error, EmptyState, FormError, SubmitButton};
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use std::time::Duration;
@@ -113,16 +113,19 @@ pub fn VoteButton(feature: Feature, #[prop(default = false)] announce: bool) -> 
 pub fn FeaturesPage() -> impl IntoView {
     view! {
         <Title text="Feature requests"/>
+        <Meta name="description" content="Vote for the features you need most and see what is planned, in progress and shipped."/>
+        <Meta property="og:title" content="Feature requests"/>
         <section class="page">
-            <RequireUser>
+            <AnyVisitor>
                 <FeatureBoard/>
-            </RequireUser>
+            </AnyVisitor>
         </section>
     }
 }
 
 #[component]
 fn FeatureBoard() -> impl IntoView {
+    let signed_in = use_context::<User>().is_some();
     let live = use_live_version();
     let sort = RwSignal::new(Sort::Top.as_str().to_string());
     let status = RwSignal::new(String::new());
@@ -137,7 +140,15 @@ fn FeatureBoard() -> impl IntoView {
             <h1>"Feature requests"</h1>
             <div class="actions">
                 <A href="/roadmap" attr:class="button">"Roadmap"</A>
-                <A href="/features/new" attr:class="button primary">"Suggest a feature"</A>
+                {if signed_in {
+                    view! { <A href="/features/new" attr:class="button primary">"Suggest a feature"</A> }.into_any()
+                } else {
+                    view! {
+                        <A href="/signin?next=%2Ffeatures%2Fnew" attr:class="button primary" attr:data-testid="signin-to-suggest">
+                            "Sign in to suggest a feature"
+                        </A>
+                    }.into_any()
+                }}
             </div>
         </div>
         <p class="muted">"Vote for what you need most: one vote per person, and you can take it back. Platinum votes are shown beside the total."</p>
@@ -284,9 +295,9 @@ fn NewFeatureForm() -> impl IntoView {
 pub fn FeaturePage() -> impl IntoView {
     view! {
         <section class="page">
-            <RequireUser>
+            <AnyVisitor>
                 <FeatureDetailView/>
-            </RequireUser>
+            </AnyVisitor>
         </section>
     }
 }
@@ -309,9 +320,10 @@ fn history_text(h: &HistoryEntry) -> String {
 
 #[component]
 fn FeatureDetailView() -> impl IntoView {
-    let viewer = expect_context::<User>();
-    let staff = viewer.role.is_staff();
-    let manager = viewer.role.is_manager();
+    let viewer = use_context::<User>();
+    let signed_in = viewer.is_some();
+    let staff = viewer.as_ref().is_some_and(|v| v.role.is_staff());
+    let manager = viewer.as_ref().is_some_and(|v| v.role.is_manager());
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
@@ -384,9 +396,19 @@ fn FeatureDetailView() -> impl IntoView {
                     let fid = f.id;
                     let merge_targets = move || others.get().and_then(Result::ok).unwrap_or_default()
                         .into_iter().filter(|o| o.id != fid).collect::<Vec<_>>();
+                    let summary: String = f.body.chars().take(160).collect();
+                    let signin = format!("/signin?next=%2Ffeatures%2F{fid}");
                     view! {
                         <Title text=f.title.clone()/>
+                        <Meta name="description" content=summary.clone()/>
+                        <Meta property="og:title" content=f.title.clone()/>
+                        <Meta property="og:description" content=summary/>
                         <p><A href="/features">"← All feature requests"</A></p>
+                        {(!signed_in).then(|| view! {
+                            <p class="callout info" data-testid="signin-to-vote">
+                                <A href=signin.clone()>"Sign in"</A> " to vote for this request or comment on it."
+                            </p>
+                        })}
                         {merged_from().map(|from| view! {
                             <p class="callout info" role="status" data-testid="merged-banner">
                                 "Request #" {from} " was merged into this one; its votes and comments are here now."
@@ -480,6 +502,7 @@ fn FeatureDetailView() -> impl IntoView {
                                 </ol>
                             }.into_any()
                         }}
+                        {signed_in.then(|| view! {
                         <ActionForm action=comment attr:class="stack reply-form" attr:novalidate=true>
                             <input type="hidden" name="id" value=fid/>
                             <div class="field" class:has-error=move || field_error(comment_error, "body").get().is_some()>
@@ -490,6 +513,7 @@ fn FeatureDetailView() -> impl IntoView {
                             <FormError error=comment_error/>
                             <SubmitButton label="Post comment" busy_label="Posting…" pending=comment.pending()/>
                         </ActionForm>
+                        })}
                     }.into_any()
                 }
             })}
@@ -501,10 +525,12 @@ fn FeatureDetailView() -> impl IntoView {
 pub fn RoadmapPage() -> impl IntoView {
     view! {
         <Title text="Roadmap"/>
+        <Meta name="description" content="What we plan, what we are building, and what shipped in the last 90 days."/>
+        <Meta property="og:title" content="Roadmap"/>
         <section class="page">
-            <RequireUser>
+            <AnyVisitor>
                 <RoadmapView/>
-            </RequireUser>
+            </AnyVisitor>
         </section>
     }
 }

@@ -7,6 +7,14 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::accounts::server_fns::ssr::signed_in as caller;
 
+/// Whoever is asking, signed in or not: the board is public to read.
+#[cfg(feature = "ssr")]
+async fn reader() -> Result<(crate::services::Services, Option<crate::accounts::User>), AppError> {
+    let s = crate::services::services()?;
+    let user = crate::accounts::server_fns::ssr::request_user(&s).await?;
+    Ok((s, user))
+}
+
 /// How many requests the board shows.
 pub const BOARD_SIZE: i64 = 100;
 
@@ -21,21 +29,21 @@ fn optional<T: std::str::FromStr<Err = String>>(raw: &str, field: &str) -> Resul
 /// The board: `sort` top|trending|new, `status` a status or "" for all, `q` words to look for.
 #[server(prefix = "/rpc", endpoint = "list_features")]
 pub async fn list_features(sort: String, status: String, q: String) -> Result<Vec<Feature>, AppError> {
-    let (s, user) = caller().await?;
+    let (s, user) = reader().await?;
     let filter = super::FeatureFilter {
         sort: optional(&sort, "sort")?,
         status: optional(&status, "status")?,
         q: Some(q.chars().take(200).collect()),
     };
-    super::service::list(&s.db, &user, &filter, 0, BOARD_SIZE).await
+    super::service::list(&s.db, user.as_ref(), &filter, 0, BOARD_SIZE).await
 }
 
 /// Existing requests like the title being typed.
 #[server(prefix = "/rpc", endpoint = "similar_features")]
 pub async fn similar_features(title: String) -> Result<Vec<Feature>, AppError> {
-    let (s, user) = caller().await?;
+    let (s, user) = reader().await?;
     let title: String = title.chars().take(super::TITLE_MAX).collect();
-    super::service::similar(&s.db, &user, &title).await
+    super::service::similar(&s.db, user.as_ref(), &title).await
 }
 
 #[server(prefix = "/rpc", endpoint = "create_feature")]
@@ -48,8 +56,8 @@ pub async fn create_feature(title: String, body: String) -> Result<Feature, AppE
 
 #[server(prefix = "/rpc", endpoint = "get_feature")]
 pub async fn get_feature(id: i64) -> Result<FeatureDetail, AppError> {
-    let (s, user) = caller().await?;
-    super::service::detail(&s.db, &user, id).await
+    let (s, user) = reader().await?;
+    super::service::detail(&s.db, user.as_ref(), id).await
 }
 
 #[server(prefix = "/rpc", endpoint = "vote_feature")]
@@ -85,8 +93,8 @@ pub async fn merge_feature(id: i64, into_id: String) -> Result<Feature, AppError
 
 #[server(prefix = "/rpc", endpoint = "roadmap")]
 pub async fn get_roadmap() -> Result<Roadmap, AppError> {
-    let (s, user) = caller().await?;
-    super::service::roadmap(&s.db, &user).await
+    let (s, user) = reader().await?;
+    super::service::roadmap(&s.db, user.as_ref()).await
 }
 
 /// The request a ticket became, if any.

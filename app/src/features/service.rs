@@ -65,8 +65,14 @@ fn lock(db: &Db, exclusive: bool) -> &'static str {
 
 /// Features seen by `viewer` matching the filters, with their trending scores, unranked.
 /// `id` picks one (merged ones included); otherwise merged requests are left out.
-/// Which ticket a request came from is for staff and that ticket's requester only.
-async fn load(db: &Db, viewer: &User, id: Option<i64>, filter: &FeatureFilter) -> AppResult<Vec<(Feature, i64)>> {
+/// Which ticket a request came from is for staff only. `viewer` is `None` for a visitor (the board is public
+/// to read).
+async fn load(
+    db: &Db,
+    viewer: Option<&User>,
+    id: Option<i64>,
+    filter: &FeatureFilter,
+) -> AppResult<Vec<(Feature, i64)>> {
     let pattern = filter
         .q
         .as_deref()
@@ -78,7 +84,7 @@ async fn load(db: &Db, viewer: &User, id: Option<i64>, filter: &FeatureFilter) -
          AND ($3 = '' OR f.status = $3) AND ($4 = '' OR lower(f.title) LIKE $4 OR lower(f.body) LIKE $4) \
          ORDER BY f.id DESC LIMIT $5"
     ))
-    .bind(viewer.id)
+    .bind(viewer.map_or(0, |v| v.id))
     .bind(id.unwrap_or(0))
     .bind(filter.status.map(FeatureStatus::as_str).unwrap_or(""))
     .bind(pattern.unwrap_or_default())
@@ -90,7 +96,7 @@ async fn load(db: &Db, viewer: &User, id: Option<i64>, filter: &FeatureFilter) -
     let recent = recent_votes(db, at).await?;
     for (f, _) in &mut features {
         f.trending = recent.get(&f.id).map(|times| trending_score(at, times)).unwrap_or(0.0);
-        if !viewer.role.is_staff() && f.author_id != viewer.id {
+        if !viewer.is_some_and(|v| v.role.is_staff() || f.author_id == v.id) {
             f.ticket_id = None;
         }
     }
@@ -111,7 +117,7 @@ async fn recent_votes(db: &Db, at: i64) -> Result<HashMap<i64, Vec<i64>>, sqlx::
 }
 
 /// One request as `user` sees it (404 when there is none).
-pub async fn get(db: &Db, user: &User, id: i64) -> AppResult<Feature> {
+pub async fn get(db: &Db, user: Option<&User>, id: i64) -> AppResult<Feature> {
     if id <= 0 {
         return Err(AppError::not_found());
     }
@@ -119,7 +125,13 @@ pub async fn get(db: &Db, user: &User, id: i64) -> AppResult<Feature> {
 }
 
 /// The board: ranked by the filter's sort (top by default), `offset` and `limit` for paging.
-pub async fn list(db: &Db, user: &User, filter: &FeatureFilter, offset: i64, limit: i64) -> AppResult<Vec<Feature>> {
+pub async fn list(
+    db: &Db,
+    user: Option<&User>,
+    filter: &FeatureFilter,
+    offset: i64,
+    limit: i64,
+) -> AppResult<Vec<Feature>> {
     let features = load(db, user, None, filter).await?;
     Ok(ranked(features.into_iter().map(|(f, _)| f).collect(), filter.sort.unwrap_or(Sort::Top))
         .into_iter()
@@ -137,7 +149,7 @@ fn ranked(features: Vec<Feature>, sort: Sort) -> Vec<Feature> {
 }
 
 /// Existing requests whose titles look like `title`, best first.
-pub async fn similar(db: &Db, user: &User, title: &str) -> AppResult<Vec<Feature>> {
+pub async fn similar(db: &Db, user: Option<&User>, title: &str) -> AppResult<Vec<Feature>> {
     if super::tokens(title).is_empty() {
         return Ok(vec![]);
     }
@@ -148,7 +160,7 @@ pub async fn similar(db: &Db, user: &User, title: &str) -> AppResult<Vec<Feature
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-pub async fn roadmap(db: &Db, user: &User) -> AppResult<Roadmap> {
+pub async fn roadmap(db: &Db, user: Option<&User>) -> AppResult<Roadmap> {
     let since = now() - ROADMAP_SHIPPED_DAYS * 86_400;
     let mut map = Roadmap::default();
     let mut shipped = Vec::new();
@@ -167,7 +179,7 @@ pub async fn roadmap(db: &Db, user: &User) -> AppResult<Roadmap> {
     Ok(map)
 }
 
-pub async fn detail(db: &Db, user: &User, id: i64) -> AppResult<FeatureDetail> {
+pub async fn detail(db: &Db, user: Option<&User>, id: i64) -> AppResult<FeatureDetail> {
     let feature = get(db, user, id).await?;
     let comments = comments(db, id).await?;
     let history = sqlx::query(
@@ -356,7 +368,7 @@ pub async fn create(db: &Db, bus: &EventBus, user: &User, new: NewFeature) -> Ap
     }
     let event = events::record(&mut tx, feature_event("feature.created", id, json!({ "status": "open" }))).await?;
     commit(db, tx, bus, vec![event]).await?;
-    get(db, user, id).await
+    get(db, Some(user), id).await
 }
 
 /// Adds (`on`) or withdraws the caller's vote; doing either twice changes nothing.
@@ -393,7 +405,7 @@ pub async fn vote(db: &Db, bus: &EventBus, user: &User, id: i64, on: bool) -> Ap
     } else {
         tx.rollback().await?;
     }
-    get(db, user, id).await
+    get(db, Some(user), id).await
 }
 
 pub async fn add_comment(db: &Db, bus: &EventBus, user: &User, id: i64, body: &str) -> AppResult<Comment> {
@@ -529,7 +541,7 @@ pub async fn set_status(db: &Db, bus: &EventBus, user: &User, id: i64, change: &
     }
     recorded.push(events::record(&mut tx, feature_event("feature.updated", id, json!({ "status": to }))).await?);
     commit(db, tx, bus, recorded).await?;
-    get(db, user, id).await
+    get(db, Some(user), id).await
 }
 
 /// Managers merge a duplicate (`id`) into the request that stays (`into_id`):
@@ -611,7 +623,7 @@ pub async fn merge(db: &Db, bus: &EventBus, user: &User, id: i64, into_id: i64) 
     );
     recorded.push(events::record(&mut tx, feature_event("feature.voted", into_id, json!({ "votes": votes }))).await?);
     commit(db, tx, bus, recorded).await?;
-    get(db, user, into_id).await
+    get(db, Some(user), into_id).await
 }
 
 /// Agents turn a P4 or feature-request ticket into a feature request in one
@@ -702,7 +714,7 @@ pub async fn from_ticket(
         .await?,
     );
     commit(db, tx, bus, recorded).await?;
-    get(db, user, id).await
+    get(db, Some(user), id).await
 }
 
 fn already_converted(existing: i64) -> AppError {
@@ -719,7 +731,7 @@ pub async fn for_ticket(db: &Db, user: &User, ticket_id: i64) -> AppResult<Optio
         .map(|r| r.try_get("id"))
         .transpose()?;
     match id {
-        Some(id) => Ok(Some(get(db, user, id).await?)),
+        Some(id) => Ok(Some(get(db, Some(user), id).await?)),
         None => Ok(None),
     }
 }

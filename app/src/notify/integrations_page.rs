@@ -47,20 +47,10 @@ pub struct EmailTestResult {
     pub error: Option<String>,
 }
 
-/// The services, if the caller is a signed-in manager.
-#[cfg(feature = "ssr")]
-async fn manager() -> Result<(crate::services::Services, crate::accounts::User), AppError> {
-    let (s, user) = crate::accounts::server_fns::ssr::signed_in().await?;
-    if !user.role.is_manager() {
-        return Err(AppError::forbidden());
-    }
-    Ok((s, user))
-}
-
 #[server(prefix = "/rpc", endpoint = "integration_webhooks")]
 pub async fn integration_webhooks() -> Result<Vec<WebhookLog>, AppError> {
     use super::integrations_store::{deliveries, list_webhooks, LogOf};
-    let (s, _) = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let mut out = Vec::new();
     for webhook in list_webhooks(&s.db).await? {
         let deliveries = deliveries(&s.db, LogOf::Webhook(webhook.id), LOG_ROWS).await?;
@@ -77,7 +67,7 @@ pub async fn add_webhook(
     #[server(default)] description: String,
     #[server(default)] secret: String,
 ) -> Result<CreatedWebhook, AppError> {
-    let (s, user) = manager().await?;
+    let (s, user) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let input = super::integrations_store::WebhookInput {
         url: Some(url),
         events: Some(events),
@@ -91,21 +81,21 @@ pub async fn add_webhook(
 /// Switches a webhook off, or back on (which also clears its failure count).
 #[server(prefix = "/rpc", endpoint = "switch_webhook")]
 pub async fn switch_webhook(id: i64, active: bool) -> Result<Webhook, AppError> {
-    let (s, _) = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let input = super::integrations_store::WebhookInput { active: Some(active), ..Default::default() };
     super::integrations_store::update_webhook(&s.db, &s.outbound, id, &input).await
 }
 
 #[server(prefix = "/rpc", endpoint = "remove_webhook")]
 pub async fn remove_webhook(id: i64) -> Result<(), AppError> {
-    let (s, _) = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     super::integrations_store::delete_webhook(&s.db, id).await
 }
 
 /// Queues a signed `ping` for the webhook; the worker sends it within a second or two and the log shows it.
 #[server(prefix = "/rpc", endpoint = "test_webhook")]
 pub async fn test_webhook(id: i64) -> Result<i64, AppError> {
-    let (s, _) = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let hook = super::integrations_store::webhook(&s.db, id).await?;
     if !hook.active {
         return Err(AppError::conflict("webhook_disabled", "Switch the webhook on before sending a test."));
@@ -115,13 +105,13 @@ pub async fn test_webhook(id: i64) -> Result<i64, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "discord_integration")]
 pub async fn discord_integration() -> Result<DiscordSettings, AppError> {
-    let (s, _) = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     super::integrations_store::discord_settings(&s.db).await
 }
 
 #[server(prefix = "/rpc", endpoint = "discord_log")]
 pub async fn discord_log() -> Result<Vec<Delivery>, AppError> {
-    let (s, _) = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     super::integrations_store::deliveries(&s.db, super::integrations_store::LogOf::Discord, LOG_ROWS).await
 }
 
@@ -132,7 +122,7 @@ pub async fn save_discord_integration(
     #[server(default)] events: Vec<String>,
     #[server(default)] remove: bool,
 ) -> Result<DiscordSettings, AppError> {
-    let (s, _) = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let url = if remove { Some("") } else { Some(url.trim()).filter(|u| !u.is_empty()) };
     super::integrations_store::save_discord(&s.db, &s.outbound, url, &events).await
 }
@@ -140,7 +130,7 @@ pub async fn save_discord_integration(
 /// Posts a test embed to the saved Discord URL now.
 #[server(prefix = "/rpc", endpoint = "test_discord_integration")]
 pub async fn test_discord_integration() -> Result<TestResult, AppError> {
-    let (s, _) = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let outcome = super::integrations_store::test_discord(&s.db, &s.outbox).await?;
     Ok(TestResult {
         ok: outcome.error.is_none() && !outcome.skipped,
@@ -152,7 +142,7 @@ pub async fn test_discord_integration() -> Result<TestResult, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "email_integration")]
 pub async fn email_integration() -> Result<EmailStatus, AppError> {
-    let (s, _) = manager().await?;
+    let (s, _) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let from = s.outbox.smtp.as_ref().map(|smtp| smtp.from.to_string());
     Ok(EmailStatus { configured: from.is_some(), from })
 }
@@ -160,7 +150,7 @@ pub async fn email_integration() -> Result<EmailStatus, AppError> {
 /// Sends a test email to the calling manager now.
 #[server(prefix = "/rpc", endpoint = "test_email_integration")]
 pub async fn test_email_integration() -> Result<EmailTestResult, AppError> {
-    let (s, user) = manager().await?;
+    let (s, user) = crate::accounts::server_fns::ssr::signed_in_manager().await?;
     let result = super::integrations_store::test_email(&s.outbox, &user.email, &user.name).await?;
     Ok(EmailTestResult { to: user.email, error: result.err() })
 }
@@ -625,6 +615,10 @@ fn DiscordSection(
             <p class="hint">
                 "Posts to one channel through a Discord channel webhook (in Discord: channel settings, Integrations, \
                  Webhooks). New tickets are posted only when they are P1."
+            </p>
+            <p>
+                "Customers can also use Discord as a way in (slash commands, linked accounts): "
+                <A href="/admin/discord">"set up Discord commands"</A> "."
             </p>
             <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Loading Discord settings…"</p> }>
                 {move || settings.get().map(|result| match result {

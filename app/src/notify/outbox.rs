@@ -41,6 +41,8 @@ pub struct OutboxConfig {
     pub poll: Duration,
     /// Rows taken per claim.
     pub batch: i64,
+    /// The Discord bot that sends agent replies back to Discord users.
+    pub discord: crate::discord::DiscordConfig,
 }
 
 #[derive(Clone)]
@@ -94,6 +96,7 @@ impl OutboxConfig {
             lease_secs: timeout_secs * 2 + 5,
             poll: Duration::from_secs(2),
             batch: 16,
+            discord: crate::discord::DiscordConfig::default(),
         })
     }
 }
@@ -480,6 +483,12 @@ async fn deliver_email(db: &Db, config: &OutboxConfig, row: &Claimed) -> Outcome
 async fn deliver(db: &Db, config: &OutboxConfig, row: &Claimed) -> Outcome {
     if row.channel == "email" {
         return deliver_email(db, config, row).await;
+    }
+    if row.channel == "discord" && row.event == crate::discord::REPLY_EVENT {
+        let started = Instant::now();
+        let sent = crate::discord::service::deliver_reply(&config.http, &config.discord, &row.payload).await;
+        let latency_ms = started.elapsed().as_millis().min(i64::MAX as u128) as i64;
+        return Outcome { status_code: sent.status_code, latency_ms, error: sent.error, skipped: sent.skipped };
     }
     let event: IntegrationEvent = match serde_json::from_str(&row.payload) {
         Ok(e) => e,

@@ -60,15 +60,32 @@ impl Status {
         matches!(self, Status::Resolved | Status::Closed)
     }
 
+    /// The status in the customer's words ("Waiting on you").
     pub fn label(self) -> &'static str {
+        self.label_for(false)
+    }
+
+    /// The status in the reader's words: the customer waits on nobody when staff wait on the customer.
+    pub fn label_for(self, staff: bool) -> &'static str {
         match self {
             Status::New => "New",
             Status::Open => "Open",
+            Status::PendingCustomer if staff => "Waiting on customer",
             Status::PendingCustomer => "Waiting on you",
             Status::OnHold => "On hold",
             Status::Resolved => "Resolved",
             Status::Closed => "Closed",
         }
+    }
+}
+
+/// Why a paused SLA clock is paused, in the reader's words.
+pub fn pause_reason_label(reason: Option<&str>, staff: bool) -> &'static str {
+    match reason {
+        Some("pending_customer") if staff => "waiting on the customer's reply",
+        Some("pending_customer") => "waiting on your reply",
+        Some("on_hold") => "on hold",
+        _ => "paused",
     }
 }
 
@@ -326,6 +343,17 @@ pub fn level_above(level: Level) -> Option<Level> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_reader_gets_their_own_words() {
+        use super::{pause_reason_label, Status};
+        assert_eq!(Status::PendingCustomer.label_for(false), "Waiting on you");
+        assert_eq!(Status::PendingCustomer.label_for(true), "Waiting on customer");
+        assert_eq!(Status::Open.label_for(true), Status::Open.label_for(false));
+        assert_eq!(pause_reason_label(Some("pending_customer"), false), "waiting on your reply");
+        assert_eq!(pause_reason_label(Some("pending_customer"), true), "waiting on the customer's reply");
+        assert_eq!(pause_reason_label(Some("on_hold"), true), "on hold");
+    }
+
     #[test]
     fn id_lists() {
         assert_eq!(parse_id_list("3, 5,9,3"), Ok(vec![3, 5, 9]));

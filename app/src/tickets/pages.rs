@@ -59,7 +59,13 @@ pub(super) fn live_state(state: SlaState, due: i64, now: i64) -> SlaState {
 
 /// A clock's badge and its live countdown to the due time.
 #[component]
-pub fn ClockView(label: &'static str, clock: SlaClock) -> impl IntoView {
+pub fn ClockView(
+    label: &'static str,
+    clock: SlaClock,
+    /// Staff read "waiting on the customer's reply" where the customer reads "waiting on your reply".
+    #[prop(default = false)]
+    staff: bool,
+) -> impl IntoView {
     let now = use_now();
     let due = clock.due_epoch;
     let running = matches!(clock.state, SlaState::OnTrack | SlaState::AtRisk);
@@ -72,14 +78,10 @@ pub fn ClockView(label: &'static str, clock: SlaClock) -> impl IntoView {
             _ => String::new(),
         }
     };
-    let paused = clock.paused_since.clone().map(|since| {
-        let why = match clock.paused_reason.as_deref() {
-            Some("pending_customer") => "waiting on your reply",
-            Some("on_hold") => "on hold",
-            _ => "paused",
-        };
-        (why, since)
-    });
+    let paused = clock
+        .paused_since
+        .clone()
+        .map(|since| (super::pause_reason_label(clock.paused_reason.as_deref(), staff), since));
     view! {
         <div class="clock" data-testid=format!("clock-{}", label.to_lowercase().replace(' ', "-"))>
             <span class="clock-label">{label}</span>
@@ -126,7 +128,7 @@ fn TicketList() -> impl IntoView {
                 }.into_any(),
                 Ok(list) => view! {
                     <ul class="ticket-list" data-testid="ticket-list">
-                        {list.into_iter().map(|t| view! { <TicketRow ticket=t/> }).collect_view()}
+                        {list.into_iter().map(|t| view! { <TicketRow ticket=t staff=!customer/> }).collect_view()}
                     </ul>
                 }.into_any(),
             })}
@@ -135,18 +137,18 @@ fn TicketList() -> impl IntoView {
 }
 
 #[component]
-fn TicketRow(ticket: Ticket) -> impl IntoView {
+fn TicketRow(ticket: Ticket, #[prop(default = false)] staff: bool) -> impl IntoView {
     let href = format!("/tickets/{}", ticket.id);
     view! {
         <li class="ticket-row">
             <div class="ticket-title">
                 <span class=format!("priority-chip {}", ticket.priority.as_str().to_lowercase())>{ticket.priority.as_str()}</span>
                 <A href=href>{ticket.subject.clone()}</A>
-                <span class="muted">"#" {ticket.id} " · " {ticket.status.label()}</span>
+                <span class="muted">"#" {ticket.id} " · " {ticket.status.label_for(staff)}</span>
             </div>
             <div class="clocks">
-                <ClockView label="First response" clock=ticket.sla.first_response.clone()/>
-                <ClockView label="Resolution" clock=ticket.sla.resolution.clone()/>
+                <ClockView label="First response" clock=ticket.sla.first_response.clone() staff/>
+                <ClockView label="Resolution" clock=ticket.sla.resolution.clone() staff/>
             </div>
         </li>
     }

@@ -232,7 +232,7 @@ fn FilterForm(filters: Memo<Filters>) -> impl IntoView {
                     {select("tier", "Tier", Tier::ALL.iter().map(|t| (t.as_str().into(), t.as_str().into())).collect(), f.tier)}
                     {select("priority", "Priority", Priority::ALL.iter().map(|p| (p.as_str().into(), p.as_str().into())).collect(), f.priority)}
                     {select("level", "Level", Level::ALL.iter().map(|l| (l.as_str().into(), l.as_str().into())).collect(), f.level)}
-                    {select("status", "Status", QUEUE_STATUSES.iter().map(|s| (s.as_str().into(), s.label().into())).collect(), f.status)}
+                    {select("status", "Status", QUEUE_STATUSES.iter().map(|s| (s.as_str().into(), s.label_for(true).into())).collect(), f.status)}
                     <div class="field compact grow">
                         <label for="queue-q">"Search"</label>
                         <input id="queue-q" name="q" type="search" value=f.q placeholder="Words or #number" maxlength="200"/>
@@ -320,7 +320,7 @@ fn QueueItem(
                 <span class="muted queue-meta">
                     "#" {id} " · " {t.requester_name.clone()}
                     <span class=format!("tier-chip {}", t.tier.as_str())>{t.tier.as_str()}</span>
-                    " · " {t.level.as_str()} " · " {t.status.label()}
+                    " · " {t.level.as_str()} " · " {t.status.label_for(true)}
                 </span>
             </div>
             <span class="queue-assignee" data-testid="assignee">{t.assignee_name.clone().unwrap_or_else(|| "Unassigned".into())}</span>

@@ -730,6 +730,8 @@ pub async fn add_message(
         let what = format!("{} replied", user.name);
         let extra = serde_json::json!({ "message_id": message_id, "agent": user.name });
         publish(&mut tx, "ticket.reply", format!("message:{message_id}"), &row, &what, extra).await?;
+        // A ticket opened from Discord hears back there too.
+        crate::discord::service::queue_reply(&mut tx, id, message_id, &user.name, &body, at).await?;
         tell(&mut tx, &[row.requester_id], user.id, "ticket.reply", &row, &what).await?
     } else if !user.role.is_staff() {
         let assignee: Vec<i64> = row.assignee_id.into_iter().collect();

@@ -211,14 +211,15 @@ fn TicketHeader(w: Workspace, staff: bool) -> impl IntoView {
         <h1 data-testid="ticket-subject">{t.subject.clone()}</h1>
         <p class="ticket-meta">
             <span class=format!("priority-chip {}", t.priority.as_str().to_lowercase()) data-testid="ticket-priority">{t.priority.as_str()}</span>
-            <span data-testid="ticket-status">{t.status.label()}</span>
+            <span data-testid="ticket-status">{t.status.label_for(staff)}</span>
             {staff.then(|| view! { <span class="level-chip" data-testid="ticket-level">{t.level.as_str()}</span> })}
             {assignee.map(|a| view! { <span data-testid="ticket-assignee">{a}</span> })}
             <span class="muted">"#" {t.id} " · opened " <When rfc3339=t.created_at.clone()/></span>
+            <crate::discord::pages::ViaDiscord ticket_id=t.id/>
         </p>
         <div class="clocks panel">
-            <ClockView label="First response" clock=t.sla.first_response.clone()/>
-            <ClockView label="Resolution" clock=t.sla.resolution.clone()/>
+            <ClockView label="First response" clock=t.sla.first_response.clone() staff/>
+            <ClockView label="Resolution" clock=t.sla.resolution.clone() staff/>
         </div>
     }
 }
@@ -401,7 +402,7 @@ fn StaffActions(
                     <select id="ws-status" name="status">
                         {Status::ALL.iter().map(|s| {
                             let s = *s;
-                            view! { <option value=s.as_str() selected=move || status() == Some(s)>{s.label()}</option> }
+                            view! { <option value=s.as_str() selected=move || status() == Some(s)>{s.label_for(true)}</option> }
                         }).collect_view()}
                     </select>
                     <p class="field-error" aria-live="polite">{move || field_error(update_error, "status").get()}</p>
@@ -462,7 +463,7 @@ fn SidePanel(panel: StaffPanel) -> impl IntoView {
                 view! { <ul class="plain-list">
                     {panel.other_tickets.into_iter().map(|o| view! {
                         <li><A href=format!("/tickets/{}", o.id)>{format!("#{} {}", o.id, o.subject)}</A>
-                            <span class="muted">{format!(" · {} · {}", o.priority.as_str(), o.status.label())}</span></li>
+                            <span class="muted">{format!(" · {} · {}", o.priority.as_str(), o.status.label_for(true))}</span></li>
                     }).collect_view()}
                 </ul> }.into_any()
             }}

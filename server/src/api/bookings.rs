@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}/meeting-url", put(meeting_url))
         .route("/bookings/{id}/ics", get(ics))
         .route("/bookings/{id}/room", get(room).post(say))
+        .route("/bookings/{id}/signal", post(signal))
+        .route("/bookings/{id}/ice", get(ice))
 }
 
 /// The slot listing's default length, and its default and largest number of days.
@@ -438,4 +440,29 @@ async fn say(
     let s = &state.services;
     let message = service::say(&s.db, &s.events, &user, path_id(&id)?, &request.body).await?;
     Ok((StatusCode::CREATED, Json(message)))
+}
+
+/// An offer, answer, ICE candidate or hang-up for the call's other side (see `app::booking::signal`).
+async fn signal(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let s = &state.services;
+    let id = path_id(&id)?;
+    let checked = app::booking::signal::check_signal(&body)?;
+    let to = service::signal(&s.db, &s.events, &s.limits, &user, id, &checked).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "to_user_ids": to }))))
+}
+
+/// The STUN and TURN servers for this call, with a short-lived TURN credential of the caller's own.
+async fn ice(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let servers = service::ice_servers(&state.services.db, &user, path_id(&id)?, &state.ice).await?;
+    // A credential: never kept by a cache on the way.
+    Ok(([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(servers)).into_response())
 }

@@ -1,9 +1,10 @@
 //! `/api/v1/features…`: customers post and vote on feature requests; agents
-//! move them through their statuses; managers merge duplicates. Also
+//! move them through their statuses; managers merge duplicates. Anyone may read the board; voting,
+//! posting and commenting need an account. Also
 //! `POST /tickets/{id}/feature`, which turns a ticket into a request.
 
 use super::accounts::typed;
-use super::{idempotency, optional, path_id, ApiJson, ApiQuery, CurrentUser, Page};
+use super::{idempotency, optional, path_id, ApiJson, ApiQuery, CurrentUser, MaybeUser, Page};
 use crate::AppState;
 use app::error::AppError;
 use app::features::{service, Comment, Feature, FeatureFilter, FeatureStatus, NewFeatureInput, Sort, StatusChange};
@@ -56,7 +57,7 @@ struct ListQuery {
 /// Ranked lists page by position: the cursor is the offset of the next item.
 async fn list(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    MaybeUser(user): MaybeUser,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, AppError> {
     let (limit, offset) = query.page.parse()?;
@@ -65,7 +66,7 @@ async fn list(
         status: optional::<FeatureStatus>(query.status.as_deref(), "status")?,
         q: query.q.map(|q| q.trim().chars().take(200).collect::<String>()).filter(|q| !q.is_empty()),
     };
-    let mut items = service::list(&state.services.db, &user, &filter, offset, limit + 1).await?;
+    let mut items = service::list(&state.services.db, user.as_ref(), &filter, offset, limit + 1).await?;
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
     let next = more.then(|| (offset + limit).to_string());
@@ -79,20 +80,20 @@ struct SimilarQuery {
 
 async fn similar(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    MaybeUser(user): MaybeUser,
     ApiQuery(query): ApiQuery<SimilarQuery>,
 ) -> Result<Json<Value>, AppError> {
     let title: String = query.title.unwrap_or_default().chars().take(app::features::TITLE_MAX).collect();
-    let items = service::similar(&state.services.db, &user, &title).await?;
+    let items = service::similar(&state.services.db, user.as_ref(), &title).await?;
     Ok(Json(json!({ "items": items, "next_cursor": null })))
 }
 
 async fn show(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
 ) -> Result<Json<Feature>, AppError> {
-    Ok(Json(service::get(&state.services.db, &user, path_id(&id)?).await?))
+    Ok(Json(service::get(&state.services.db, user.as_ref(), path_id(&id)?).await?))
 }
 
 async fn update(
@@ -137,11 +138,11 @@ async fn unvote(
 
 async fn comments(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let id = path_id(&id)?;
-    service::get(&state.services.db, &user, id).await?;
+    service::get(&state.services.db, user.as_ref(), id).await?;
     let items = service::comments(&state.services.db, id).await?;
     Ok(Json(json!({ "items": items, "next_cursor": null })))
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod bookings;
+pub mod discord;
 pub mod events;
 pub mod features;
 pub mod idempotency;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(tickets::router())
         .merge(features::router())
         .merge(bookings::router())
+        .merge(discord::router())
         .merge(events::router())
         .merge(sla::router())
         .merge(notifications::router())
@@ -175,6 +177,18 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        user.map(CurrentUser).ok_or_else(AppError::unauthorized)
+    }
+}
+
+/// The caller if signed in, `None` for a visitor: for what anyone may read (the feature board).
+pub struct MaybeUser(pub Option<User>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         // The write limiter already verified the credential of a write.
         let user = match parts.extensions.get::<app::services::VerifiedCaller>() {
             Some(verified) => verified.0.clone(),
@@ -182,7 +196,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 service::user_from_headers(&state.services.db, &parts.headers, state.services.secure_cookies).await?
             }
         };
-        user.map(CurrentUser).ok_or_else(AppError::unauthorized)
+        Ok(MaybeUser(user))
     }
 }
 

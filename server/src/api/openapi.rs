@@ -108,6 +108,21 @@ fn ticket_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value) 
             "parameters": [q("tier", "platinum|general (default: yours)"), q("priority", "P1..P4"), q("at", "RFC 3339")],
             "responses": { "200": { "description": "`{first_response_due, resolution_due}`" }, "422": { "$ref": "#/components/responses/Invalid" } }
         } },
+        "/discord/interactions": { "post": {
+            "summary": "Discord's Interactions endpoint (Discord calls it): Ed25519 signature over X-Signature-Timestamp + raw body with SUPPORTAL_DISCORD_PUBLIC_KEY; PING → {\"type\": 1}",
+            "parameters": [
+                { "name": "X-Signature-Ed25519", "in": "header", "required": true, "schema": { "type": "string" } },
+                { "name": "X-Signature-Timestamp", "in": "header", "required": true, "schema": { "type": "string" } }
+            ],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } },
+            "responses": {
+                "200": { "description": "An interaction response (`{type, data?}`)" },
+                "400": { "description": "Signed, but not an interaction" },
+                "401": { "description": "Bad, missing or stale signature" },
+                "409": { "description": "This interaction id was already handled (a replay)" },
+                "503": { "description": "Discord is not configured" }
+            }
+        } },
         "/hours": { "get": { "summary": "Support and live-chat hours now, and holidays", "responses": { "200": { "description": "`{support: {open, next_change_at}, live_chat: {...}, holidays: [...]}`" } } } },
         "/hours/holidays": { "put": { "summary": "Managers: replace the holidays (YYYY-MM-DD, Eastern)", "security": secured(),
             "responses": { "200": { "description": "The sorted list" }, "422": { "$ref": "#/components/responses/Invalid" } } } },
@@ -291,6 +306,25 @@ fn booking_paths(id: &Value, limit: &Value, cursor: &Value, idempotency: &Value)
                 "requestBody": json_body(json!({ "type": "object", "required": ["body"], "properties": { "body": { "type": "string", "maxLength": 2000 } } })),
                 "responses": { "201": { "description": "The message" }, "404": r("NotFound"), "409": r("Conflict"), "422": r("Invalid") } }
         },
+        "/bookings/{id}/signal": { "post": {
+            "summary": "Video in the portal room, for its participants (customer, agent, managers; 404 for others) while it is open (409 `room_closed` otherwise): an offer, answer, ICE candidate or hang-up for `to_user_id` (default: the call's other side), delivered on their event stream as `call.signal` `{booking_id, from_user_id, from_name, kind, payload}`. The payload is a JSON object of at most 32 KiB. Limited to 200 signals per 10 minutes",
+            "security": secured(), "parameters": [id],
+            "requestBody": json_body(json!({ "type": "object", "required": ["kind"], "properties": {
+                "kind": { "type": "string", "enum": ["offer", "answer", "candidate", "bye"] },
+                "to_user_id": { "type": "integer", "nullable": true },
+                "payload": { "type": "object", "description": "required except for bye" } } })),
+            "responses": { "202": ok("Who it went to", json!({ "type": "object", "properties": { "to_user_ids": { "type": "array", "items": { "type": "integer" } } } })),
+                "404": r("NotFound"), "409": r("Conflict"), "422": r("Invalid"), "429": r("RateLimited") }
+        } },
+        "/bookings/{id}/ice": { "get": {
+            "summary": "The ICE servers for the room's video (participants, while it is open): none unless the operator configured STUN or TURN; TURN with a credential of your own (TURN REST API: username `<unix expiry>:<user id>`, credential base64(HMAC-SHA1(secret, username))) valid until `expires_at` (at least until the call ends)",
+            "security": secured(), "parameters": [id],
+            "responses": { "200": ok("ICE servers", json!({ "type": "object", "required": ["ice_servers", "expires_at"], "properties": {
+                "ice_servers": { "type": "array", "items": { "type": "object", "required": ["urls"], "properties": {
+                    "urls": { "type": "array", "items": { "type": "string" } }, "username": { "type": "string" }, "credential": { "type": "string" } } } },
+                "expires_at": { "type": "string", "format": "date-time" } } })),
+                "404": r("NotFound"), "409": r("Conflict") }
+        } },
         "/bookings/availability": {
             "get": { "summary": "Staff: your call hours (Eastern) and time off ahead; managers `?agent_id=` for anyone on staff",
                 "security": secured(), "parameters": [q("agent_id", "managers: whose")],

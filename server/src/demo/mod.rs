@@ -1,5 +1,7 @@
 //! Demo data for a newcomer's first run (`--demo`).
 
+mod discord;
+
 use app::accounts::User;
 use app::accounts::{service, store, Level, Profile, Role, Tier};
 use app::booking::calls::{BookingStatus, Platform};
@@ -81,6 +83,7 @@ pub async fn seed_for(db: &Db, base_url: &str, outbound: &app::outbound::Outboun
     seed_queue(db).await?;
     seed_calls(db).await?;
     seed_kb(db).await?;
+    discord::seed(db).await?;
     Ok(created)
 }
 
@@ -745,6 +748,17 @@ async fn seed_calls(db: &Db) -> Result<(), String> {
         ..call(at - at.rem_euclid(15 * 60), 60, Platform::Portal, "Bot down: restart and check the gateway together")
     };
     insert_call(db, &under_way, at).await?;
+    // A second call under way, with the manager: Ada shares her screen. (The browser tests' video calls use it,
+    // so they do not depend on the first one staying open.)
+    if let Some(ada) = &ada {
+        let screen_share = DemoCall {
+            customer: ada,
+            agent: &manager,
+            created: at - 3 * 3600,
+            ..call(at - at.rem_euclid(15 * 60), 60, Platform::Portal, "Screen share: walk through our role sync setup")
+        };
+        insert_call(db, &screen_share, at).await?;
+    }
     // Next business day: another Platinum customer's portal call about the API.
     let dev = store::credentials_by_email(db, COMMUNITY[3].0).await.map_err(|e| e.to_string())?.map(|(u, _)| u);
     if let Some(dev) = &dev {

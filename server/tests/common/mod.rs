@@ -139,6 +139,17 @@ impl TestApp {
         TestResponse { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// A server function posted as the browser's forms post it (`application/x-www-form-urlencoded`).
+    pub async fn rpc(&self, token: &str, endpoint: &str, form: &str) -> TestResponse {
+        self.send(
+            call(Method::POST, &format!("/rpc/{endpoint}"))
+                .bearer(token)
+                .header("accept", "application/json")
+                .raw(form.as_bytes(), Some("application/x-www-form-urlencoded")),
+        )
+        .await
+    }
+
     /// Registers a customer through the API and returns (user json, session id).
     pub async fn register(&self, email: &str, name: &str) -> Value {
         let r = self
@@ -264,6 +275,7 @@ pub async fn app_with(
         outbound: test_outbound(),
         // Tests open many tickets for one customer quickly; the limits have tests of their own.
         ticket_limits: app::tickets::quota::TicketLimits { urgent_per_hour: 1000, per_hour: 1000 },
+        discord: Default::default(),
     };
     let state = state(AppState::new(services(base), leptos_options(), None));
     TestApp { router: supportal::app(state.clone()), state, backend }
