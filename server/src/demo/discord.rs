@@ -24,47 +24,44 @@ pub async fn seed(db: &Db) -> Result<(), String> {
     let platinum = demo_user(db, "platinum@demo.supportal.test").await?;
     link_directly(db, platinum.id, DEMO_DISCORD_ID, "paula.platinum").await.map_err(fail)?;
     let bus = EventBus::new();
-    let open = |subject: &str, body: &str, priority: &str, category: &str| NewTicketInput {
-        subject: subject.into(),
-        body: body.into(),
-        priority: priority.into(),
-        category: Some(category.into()),
-    };
-    let from_command = open(
-        "Export to CSV stops at 50%",
-        "Exporting last month's bets stops at 50% with \"Limit reached\", though I exported only once this month.",
-        "P2",
-        "bug",
-    );
-    let ticket = tickets::create(db, &bus, &platinum, from_command.validate().map_err(fail)?, TicketLimits::NONE)
-        .await
-        .map_err(fail)?;
-    let origin = Origin {
-        discord_user_id: DEMO_DISCORD_ID,
-        channel_id: Some("222222222222222222".into()),
-        channel_name: Some("bug-reports".into()),
-        source: "command",
-        message_url: None,
-    };
-    record_origin(db, ticket.id, origin).await.map_err(fail)?;
-
     let url = "https://discord.com/channels/333333333333333333/444444444444444444/555555555555555555";
-    let from_message = open(
-        "Webhook notifications stopped this morning",
-        &format!("Webhook notifications stopped this morning; the webhook shows active.\n\n(From Discord: {url})"),
-        "P3",
-        "question",
-    );
-    let ticket = tickets::create(db, &bus, &platinum, from_message.validate().map_err(fail)?, TicketLimits::NONE)
-        .await
-        .map_err(fail)?;
-    let origin = Origin {
-        discord_user_id: DEMO_DISCORD_ID,
-        channel_id: Some("444444444444444444".into()),
-        channel_name: Some("platinum-support".into()),
-        source: "message",
-        message_url: Some(url.into()),
-    };
-    record_origin(db, ticket.id, origin).await.map_err(fail)?;
+    // (subject, description, priority, category, channel id, channel, how it came in, the post it came from)
+    let tickets = [
+        (
+            "Export to CSV stops at 50%".to_string(),
+            "Exporting last month's bets stops at 50% with \"Limit reached\", though I exported only once this month."
+                .to_string(),
+            "P2",
+            "bug",
+            "222222222222222222",
+            "bug-reports",
+            "command",
+            None,
+        ),
+        (
+            "Webhook notifications stopped this morning".to_string(),
+            format!("Webhook notifications stopped this morning; the webhook shows active.\n\n(From Discord: {url})"),
+            "P3",
+            "question",
+            "444444444444444444",
+            "platinum-support",
+            "message",
+            Some(url),
+        ),
+    ];
+    for (subject, body, priority, category, channel_id, channel_name, source, message_url) in tickets {
+        let input = NewTicketInput { subject, body, priority: priority.into(), category: Some(category.into()) };
+        let ticket = tickets::create(db, &bus, &platinum, input.validate().map_err(fail)?, TicketLimits::NONE)
+            .await
+            .map_err(fail)?;
+        let origin = Origin {
+            discord_user_id: DEMO_DISCORD_ID,
+            channel_id: Some(channel_id.into()),
+            channel_name: Some(channel_name.into()),
+            source,
+            message_url: message_url.map(Into::into),
+        };
+        record_origin(db, ticket.id, origin).await.map_err(fail)?;
+    }
     Ok(())
 }
